@@ -1,0 +1,60 @@
+"""``ecco reproduce``: execute the numbered notebooks in order with papermill.
+
+Later stages add their notebook to :data:`NOTEBOOKS`; each notebook takes one parameter,
+``profile``. Executed copies go to ``results/executed/``; the notebooks write ``results/*.csv``
+and ``figures/*.png`` themselves through ``ecco_lib``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ecco_lib.config import REPO_ROOT, load_profile
+from ecco_lib.errors import EccoError
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+EXECUTED_DIR = REPO_ROOT / "results" / "executed"
+
+#: The pipeline, in order.
+NOTEBOOKS = (
+    "00_environment_check",
+    "01_benchmarks_and_o_levels",
+)
+
+
+class NotebookFailed(Exception):
+    """A notebook raised; the message names the notebook and the error."""
+
+
+def selected(only: list[str] | None = None) -> list[str]:
+    if not only:
+        return list(NOTEBOOKS)
+    chosen = [n for n in NOTEBOOKS if any(n.startswith(prefix) for prefix in only)]
+    if not chosen:
+        raise EccoError(f"no notebook matches {', '.join(only)} (known: {', '.join(NOTEBOOKS)})")
+    return chosen
+
+
+def run_notebooks(profile: str = "default", only: list[str] | None = None,
+                  output_dir: Path = EXECUTED_DIR) -> list[Path]:
+    """Execute the selected notebooks with ``profile``; return the executed copies' paths."""
+    import papermill
+
+    load_profile(profile)  # fail fast, with one line, on an unknown profile
+    output_dir.mkdir(parents=True, exist_ok=True)
+    outputs = []
+    for name in selected(only):
+        source = NOTEBOOK_DIR / f"{name}.ipynb"
+        target = output_dir / f"{name}.ipynb"
+        start = time.perf_counter()
+        print(f"[reproduce] {name} (profile {profile}) ...", flush=True)
+        try:
+            papermill.execute_notebook(str(source), str(target), parameters={"profile": profile},
+                                       cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=False)
+        except papermill.PapermillExecutionError as exc:
+            raise NotebookFailed(f"{name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                                 f"(executed copy: {target})") from None
+        print(f"[reproduce] {name} done in {time.perf_counter() - start:.0f} s -> {target}", flush=True)
+        outputs.append(target)
+    return outputs

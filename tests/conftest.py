@@ -1,0 +1,108 @@
+"""Shared fixtures: real LLVM 19, caches in temporary directories, never the user's cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+SMALL_C = r"""
+#include <stdio.h>
+static unsigned table[64];
+static unsigned mix(unsigned x, unsigned k) { return (x ^ (x >> 7)) * 2654435761u + k; }
+unsigned fold(const unsigned *v, int n) {
+    unsigned h = 2166136261u;
+    for (int i = 0; i < n; i++) h = mix(h ^ v[i], (unsigned)i);
+    return h;
+}
+int main(void) {
+    for (int i = 0; i < 64; i++) table[i] = (unsigned)i * 40503u;
+    unsigned h = 0;
+    for (int r = 0; r < 100; r++) h ^= fold(table, 64) + (unsigned)r;
+    printf("checksum %08x\n", h);
+    return 0;
+}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's cache or datasets."""
+    root = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("ECCO_CACHE_DIR", str(root / "default-cache"))
+    monkeypatch.setenv("ECCO_DATASETS_DIR", str(root / "default-datasets"))
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory):
+    from ecco_lib.llvm import EvaluationCache
+
+    return EvaluationCache(tmp_path_factory.mktemp("session-cache"))
+
+
+@pytest.fixture(scope="session")
+def evaluator(session_cache):
+    from ecco_lib.llvm import Evaluator
+
+    with Evaluator(cache=session_cache, jobs=2) as ev:
+        yield ev
+
+
+@pytest.fixture(scope="session")
+def small_c(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("src") / "small.c"
+    path.write_text(SMALL_C)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_ll(small_c) -> Path:
+    """The small program as unoptimized textual IR, made the way DESIGN.md says."""
+    out = small_c.with_suffix(".ll")
+    subprocess.run(["clang-19", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-S", str(small_c),
+                    "-o", str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_program(small_c, session_cache):
+    from ecco_lib.benchmarks import resolve
+
+    return resolve(str(small_c), cache=session_cache)[0]
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m ecco_lib ARGS`` as a user would; returns the completed process."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "ecco_lib", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or REPO, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def embedded_programs(session_cache):
+    from ecco_lib.benchmarks import resolve
+
+    return resolve("ecco://", cache=session_cache)
+
+
+CGYM_DOWNLOADS = REPO / "tests" / "fixtures" / ".downloads"
+CGYM_CRC32 = "compiler_gym-0.2.5.data/purelib/compiler_gym/third_party/cbench/cbench-v1/crc32.bc"
+
+
+@pytest.fixture(scope="session")
+def cgym_crc32_bc() -> bytes:
+    """CompilerGym's genuine cBench crc32 bitcode (LLVM 10), read out of the compiler-gym 0.2.5 wheel."""
+    import zipfile
+
+    wheels = sorted(CGYM_DOWNLOADS.glob("compiler_gym-0.2.5-*.whl"))
+    if not wheels:
+        pytest.fail(f"the compiler-gym 0.2.5 wheel is missing from {CGYM_DOWNLOADS}: run `make test` (it "
+                    f"downloads it) or `pip download --no-deps compiler-gym==0.2.5 -d {CGYM_DOWNLOADS}`",
+                    pytrace=False)
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        return wheel.read(CGYM_CRC32)
