@@ -5,7 +5,7 @@
 Workload: every program at -O3 plus ``--sequences`` random registry sequences of 10-30 passes
 (seeded). *cold*: a fresh cache, ``jobs`` workers. *cached*: the same workload again. *floor*:
 the literal ``opt-19 | llc-19 | llvm-mca-19`` commands of DESIGN.md (files, default views), in
-``jobs`` threads, no cache, nothing else (no ``.text`` size, no IR count). Prints a Markdown table
+``jobs`` threads, no cache, nothing else (no ``.text`` size, no IR count). Prints a table
 and writes ``results/perf/evaluator_throughput.csv``.
 """
 
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     table["jobs"] = args.jobs
     table["programs"] = len(programs)
     write_table(table, output_root() / "results" / "perf" / "evaluator_throughput.csv")
-    print(table.to_markdown(index=False, floatfmt=".2f") if _has_tabulate() else table.to_string(index=False))
+    print(table.round(2).to_string(index=False))
     return 0
 
 
@@ -79,14 +79,6 @@ def _floor(pair, metric):
         return by_hand_cycles(program.ir, pipeline.opt_text, metric)
     except Exception:  # a failing compile counts as "not ok" in the floor too
         return None
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
 
 
 if __name__ == "__main__":
