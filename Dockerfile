@@ -19,8 +19,8 @@ RUN apt-get update \
 WORKDIR /ecco
 COPY . .
 
-# LLVM 19 from Debian bookworm (pinned), the Python venv from requirements.txt (pinned).
-RUN make setup VENV=/opt/venv LLVM_APT_VERSION=1:19.1.7-3~deb12u1 \
+# LLVM 19 and csmith from Debian bookworm (pinned), the Python venv from requirements.txt (pinned).
+RUN make setup VENV=/opt/venv LLVM_APT_VERSION=1:19.1.7-3~deb12u1 CSMITH_APT_VERSION=2.3.0-7 \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PATH=/opt/venv/bin:$PATH

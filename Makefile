@@ -1,10 +1,14 @@
 # The two first commands on a fresh machine: `make reproduce` (main job) and `make test`.
-# Both set up what they need: LLVM 19 (apt-get, as root) and a Python venv with pinned packages.
+# Both set up what they need: LLVM 19 and csmith (apt-get, as root) and a Python venv with pinned packages.
 
 PROFILE ?= default
 VENV ?= .venv
 PYTHON ?= python3
 LLVM_APT_VERSION ?=
+CSMITH_APT_VERSION ?=
+APT_PACKAGES_UNPINNED := llvm-19 clang-19 csmith libcsmith-dev
+APT_PACKAGES := llvm-19$(if $(LLVM_APT_VERSION),=$(LLVM_APT_VERSION)) clang-19$(if $(LLVM_APT_VERSION),=$(LLVM_APT_VERSION)) \
+  csmith$(if $(CSMITH_APT_VERSION),=$(CSMITH_APT_VERSION)) libcsmith-dev$(if $(CSMITH_APT_VERSION),=$(CSMITH_APT_VERSION))
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ecco-installed
 CGYM_WHEEL := tests/fixtures/.downloads/compiler_gym-0.2.5-py3-none-manylinux2014_x86_64.whl
@@ -15,15 +19,15 @@ LLVM_TOOLS := opt-19 llc-19 llvm-mca-19 llvm-mc-19 llvm-link-19 clang-19
 setup: toolchain $(STAMP)
 
 toolchain:
-	@missing=""; for t in $(LLVM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ] && [ -z "$$ECCO_LLVM_BIN" ]; then \
+	@missing=""; for t in $(if $(ECCO_LLVM_BIN),,$(LLVM_TOOLS)) csmith; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -f /usr/include/csmith/csmith.h ] || missing="$$missing csmith.h"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    v="$(LLVM_APT_VERSION)"; \
-	    echo "installing LLVM 19 with apt-get (missing:$$missing)"; \
+	    echo "installing with apt-get: $(APT_PACKAGES) (missing:$$missing)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      llvm-19$${v:+=$$v} clang-19$${v:+=$$v} >/dev/null || exit 1; \
+	      $(APT_PACKAGES) >/dev/null || exit 1; \
 	  else \
-	    echo "LLVM 19 tools missing:$$missing. Install them: sudo apt-get install -y llvm-19 clang-19 (or set ECCO_LLVM_BIN)"; exit 1; \
+	    echo "missing:$$missing. Install them: sudo apt-get install -y $(APT_PACKAGES_UNPINNED)"; exit 1; \
 	  fi; \
 	fi
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
+from ecco_lib.atomic import atomic_path
 from ecco_lib.benchmarks.program import Program
 from ecco_lib.llvm.evaluate import Evaluator
 from ecco_lib.llvm.passes import DROPPED, REGISTRY
@@ -119,14 +119,6 @@ def status_counts(rows: pd.DataFrame, by: str = "pipeline") -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write CSV atomically: a crash never leaves a half-written result file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            table.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return Path(path)

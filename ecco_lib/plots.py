@@ -1,26 +1,25 @@
-"""Figures of the paper's metric. Each function takes result rows and writes one PNG."""
+"""Figures of the paper's metric. Each function takes result rows and writes one PNG.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly, so no global pyplot state or
+backend is touched (safe in notebooks, scripts and worker processes alike).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from ecco_lib.atomic import atomic_path
 
 
 def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.replace(tmp, path)
-    plt.close(fig)
-    return path
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    return Path(path)
 
 
 def plot_o_levels(rows: pd.DataFrame, path: str | os.PathLike, seed: int = 0) -> Path:
@@ -31,7 +30,8 @@ def plot_o_levels(rows: pd.DataFrame, path: str | os.PathLike, seed: int = 0) ->
     suites = sorted(ok["suite"].unique())
     ncols = 4
     nrows = -(-(len(suites) + 1) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.6 * nrows), squeeze=False)
+    fig = Figure(figsize=(5 * ncols, 3.6 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     palette = dict(zip(levels, sns.color_palette("colorblind", len(levels))))
     for ax, suite in zip(axes.flat, suites):
         data = ok[ok["suite"] == suite]
@@ -54,5 +54,51 @@ def plot_o_levels(rows: pd.DataFrame, path: str | os.PathLike, seed: int = 0) ->
     for ax in list(axes.flat)[len(suites) + 1:]:
         ax.set_visible(False)
     fig.suptitle("Estimated cycles vs -O3 (llvm-mca; positive = fewer cycles than -O3)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_search(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Searched best sequences per suite: I_O3 (%) and gain over -Oz (%), one dot per program."""
+    data = table.assign(i_o3_pct=100 * table["i_o3"], vs_oz_pct=100 * table["vs_Oz"])
+    fig = Figure(figsize=(11, 3.8))
+    axes = fig.subplots(1, 2)
+    for ax, column, title in ((axes[0], "i_o3_pct", "searched vs -O3"), (axes[1], "vs_oz_pct", "searched vs -Oz")):
+        sns.boxplot(data=data, x="suite", y=column, ax=ax, color="0.9", fliersize=0)
+        sns.stripplot(data=data, x="suite", y=column, ax=ax, size=3, color="tab:blue")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set(title=title, xlabel="", ylabel="fewer cycles (%)")
+        ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_pruning(prunes: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Algorithm 1: sequence lengths before/after, and cycles before vs after (never above y = x)."""
+    fig = Figure(figsize=(11, 3.8))
+    axes = fig.subplots(1, 2)
+    lengths = pd.concat([pd.DataFrame({"length": prunes["length_before"], "sequence": "searched"}),
+                         pd.DataFrame({"length": prunes["length_after"], "sequence": "core"})])
+    sns.histplot(data=lengths, x="length", hue="sequence", discrete=True, ax=axes[0])
+    axes[0].set_title(f"length: {prunes['length_before'].mean():.1f} -> {prunes['length_after'].mean():.1f} (mean)")
+    axes[1].scatter(prunes["cycles_before"], prunes["cycles_after"], s=10)
+    top = max(prunes["cycles_before"].max(), prunes["cycles_after"].max())
+    axes[1].plot([0, top], [0, top], color="black", linewidth=0.8)
+    axes[1].set(title="cycles of core vs searched sequence", xlabel="searched", ylabel="core")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_prior(prior, path: str | os.PathLike, top: int = 20) -> Path:
+    """The efficacy prior: the ``top`` passes by mean marginal gain, and the category means."""
+    fig = Figure(figsize=(11, 5))
+    axes = fig.subplots(1, 2, width_ratios=[3, 2])
+    seen = prior.passes[prior.passes["count"] > 0].sort_values("mean_gain", ascending=False).head(top)
+    sns.barplot(y=seen.index, x=100 * seen["mean_gain"], hue=seen["category"], dodge=False, ax=axes[0])
+    axes[0].set(title="star passes: mean marginal gain", xlabel="% of -O3 cycles", ylabel="")
+    axes[0].legend(fontsize=7)
+    cats = prior.categories[prior.categories["count"] > 0]
+    sns.barplot(y=cats.index, x=100 * cats["mean_gain"], ax=axes[1], color="tab:gray")
+    axes[1].set(title="per category", xlabel="% of -O3 cycles", ylabel="")
     fig.tight_layout()
     return _save(fig, path)

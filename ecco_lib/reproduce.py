@@ -2,7 +2,7 @@
 
 Later stages add their notebook to :data:`NOTEBOOKS`; each notebook takes one parameter,
 ``profile``. Executed copies go to ``results/executed/``; the notebooks write ``results/*.csv``
-and ``figures/*.png`` themselves through ``ecco_lib``.
+and ``figures/*.png`` themselves through ``ecco_lib`` (all under ``$ECCO_OUTPUT_ROOT`` when set).
 """
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ecco_lib.config import REPO_ROOT, load_profile
+from ecco_lib.config import REPO_ROOT, load_profile, output_root
 from ecco_lib.errors import EccoError
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-EXECUTED_DIR = REPO_ROOT / "results" / "executed"
 
 #: The pipeline, in order.
 NOTEBOOKS = (
     "00_environment_check",
     "01_benchmarks_and_o_levels",
+    "02_dataset_construction",
+    "03_cot_distillation",
 )
 
 
@@ -37,11 +38,13 @@ def selected(only: list[str] | None = None) -> list[str]:
 
 
 def run_notebooks(profile: str = "default", only: list[str] | None = None,
-                  output_dir: Path = EXECUTED_DIR) -> list[Path]:
-    """Execute the selected notebooks with ``profile``; return the executed copies' paths."""
+                  output_dir: Path | None = None) -> list[Path]:
+    """Execute the selected notebooks with ``profile``; return the executed copies' paths
+    (default directory: ``<output root>/results/executed``)."""
     import papermill
 
     load_profile(profile)  # fail fast, with one line, on an unknown profile
+    output_dir = output_dir or output_root() / "results" / "executed"
     output_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
     for name in selected(only):

@@ -9,6 +9,7 @@ that produce byte-identical IR share one backend run, within a batch and across 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
@@ -90,6 +91,7 @@ class Evaluator:
         self.executor_kind = executor
         self.ray_address = ray_address
         self._executor = None
+        self._executor_lock = threading.Lock()  # several threads may drive one Evaluator
         if cache is False:
             self.cache = None
         elif isinstance(cache, EvaluationCache):
@@ -107,11 +109,12 @@ class Evaluator:
     def evaluate(self, program: Program, pipeline: Pipeline | str) -> Measurement:
         return self.evaluate_many([(program, pipeline)])[0]
 
-    def evaluate_many(self, pairs: Iterable[tuple[Program, Pipeline | str]], *,
-                      desc: str = "evaluating") -> list[Measurement]:
-        """Evaluate every pair; results are in input order. Never raises for a failed compile."""
+    def evaluate_many(self, pairs: Iterable[tuple[Program, Pipeline | str]], *, desc: str = "evaluating",
+                      progress: bool | None = None) -> list[Measurement]:
+        """Evaluate every pair; results are in input order. Never raises for a failed compile.
+        ``progress`` overrides the evaluator's setting for this batch's progress bar."""
         pairs = [(prog, _as_pipeline(pipe)) for prog, pipe in pairs]
-        return _Batch(self, pairs, desc).run()
+        return _Batch(self, pairs, desc, self.progress if progress is None else progress).run()
 
     def with_o3(self, measurements: Sequence[Measurement], programs: dict[str, Program]) -> list[Measurement]:
         """Fill ``cycles_O3`` and ``i_o3`` of each row from the program's -O3 measurement."""
@@ -125,9 +128,10 @@ class Evaluator:
         return list(measurements)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown()
+                self._executor = None
 
     def __enter__(self) -> "Evaluator":
         return self
@@ -139,8 +143,9 @@ class Evaluator:
     def executor(self, work_items: int):
         if work_items <= 1 or (self.jobs == 1 and self.executor_kind == "local"):
             return make_executor("inline")
-        if self._executor is None:
-            self._executor = make_executor(self.executor_kind, jobs=self.jobs, address=self.ray_address)
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = make_executor(self.executor_kind, jobs=self.jobs, address=self.ray_address)
         return self._executor
 
     def _base_row(self, program: Program, pipeline: Pipeline) -> Measurement:
@@ -160,8 +165,8 @@ class _Batch:
     """Schedules the steps of one ``evaluate_many`` call: opt jobs, then one backend (and run)
     job per distinct optimized IR, cache lookups before and cache writes after every step."""
 
-    def __init__(self, ev: Evaluator, pairs: list[tuple[Program, Pipeline]], desc: str):
-        self.ev, self.pairs, self.desc = ev, pairs, desc
+    def __init__(self, ev: Evaluator, pairs: list[tuple[Program, Pipeline]], desc: str, progress: bool):
+        self.ev, self.pairs, self.desc, self.progress = ev, pairs, desc, progress
         self.cache = ev.cache
         self.version = ev.toolchain.version
         self.tools = ev.toolchain.fingerprint
@@ -190,7 +195,7 @@ class _Batch:
     def run(self) -> list[Measurement]:
         n = len(self.pairs)
         self.executor = self.ev.executor(n)
-        self.bar = tqdm(total=n, desc=self.desc, disable=not self.ev.progress or n < 2, leave=False)
+        self.bar = tqdm(total=n, desc=self.desc, disable=not self.progress or n < 2, leave=False)
         for i, (program, pipeline) in enumerate(self.pairs):
             self.start[i] = time.perf_counter()
             if self.ev.check and program.runnable:

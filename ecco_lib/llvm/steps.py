@@ -18,6 +18,7 @@ from elftools.elf.elffile import ELFFile
 from ecco_lib.llvm.metric import MetricSettings
 from ecco_lib.llvm.toolchain import find_toolchain
 
+_BUILD_TIMEOUT_S = 120.0
 _TOTAL_CYCLES = re.compile(rb"^Total Cycles:\s+(\d+)", re.MULTILINE)
 _PIPELINE_ERRORS = ("unknown pass name", "unknown function pass", "unknown module pass",
                     "unknown loop pass", "unknown cgscc pass", "invalid use of",
@@ -108,16 +109,23 @@ def run_backend(ir: bytes, metric: MetricSettings, timeout: float) -> dict:
 
 def run_executable(ir: bytes, llc_opt: str, repeats: int, timeout: float) -> dict:
     """Build ``ir`` for the host (``llc -<llc_opt>``, default CPU, linked by clang with -lm), run it
-    ``repeats`` times; returns the digest of stdout+exit code and the median wall time in seconds."""
+    ``repeats`` times; returns the digest of stdout+exit code and the median wall time in seconds.
+    ``timeout`` bounds each run; building gets at least ``_BUILD_TIMEOUT_S``."""
     tc = find_toolchain()
     with tempfile.TemporaryDirectory(prefix="ecco-run-") as tmp:
         obj, exe = Path(tmp) / "prog.o", Path(tmp) / "prog"
-        llc = _run([tc.llc, f"-{llc_opt}", "-relocation-model=pic", "-filetype=obj", "-o", str(obj), "-"], ir, timeout)
-        if llc is None or llc.returncode != 0:
-            return {"status": "link-error", "error": "llc: " + ("timed out" if llc is None else first_error_line(llc.stderr))}
-        link = _run([tc.clang, str(obj), "-lm", "-o", str(exe)], None, timeout)
-        if link is None or link.returncode != 0:
-            return {"status": "link-error", "error": "link: " + ("timed out" if link is None else first_error_line(link.stderr))}
+        build_timeout = max(timeout, _BUILD_TIMEOUT_S)  # building is not what the run limit bounds
+        llc = _run([tc.llc, f"-{llc_opt}", "-relocation-model=pic", "-filetype=obj", "-o", str(obj), "-"], ir,
+                   build_timeout)
+        if llc is None:
+            return {"status": "timeout", "error": f"llc (host build) exceeded {build_timeout:g} s"}
+        if llc.returncode != 0:
+            return {"status": "link-error", "error": "llc: " + first_error_line(llc.stderr)}
+        link = _run([tc.clang, str(obj), "-lm", "-o", str(exe)], None, build_timeout)
+        if link is None:
+            return {"status": "timeout", "error": f"linking exceeded {build_timeout:g} s"}
+        if link.returncode != 0:
+            return {"status": "link-error", "error": "link: " + first_error_line(link.stderr)}
         times, digest, exit_code = [], None, None
         for _ in range(max(1, repeats)):
             start = time.perf_counter()

@@ -1,0 +1,105 @@
+"""Algorithm 1, evidence records and the efficacy prior, on real programs with the real metric."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from ecco_lib import features
+from ecco_lib.evidence import (CorePassPruner, EfficacyPrior, load_evidence, process_programs, reevaluate,
+                               save_evidence)
+from ecco_lib.llvm import Evaluator, Pipeline
+from ecco_lib.llvm.steps import run_opt
+from ecco_lib.search import GAConfig
+
+SMALL = GAConfig(population=6, generations=3, budget=14, min_length=4, max_length=12)
+
+
+@pytest.fixture(scope="module")
+def outcomes(embedded_programs, evaluator):
+    programs = [p for p in embedded_programs if p.split == "train"][:2]
+    return programs, process_programs(programs, evaluator, SMALL, seed=1, sequences=2)
+
+
+def test_pruning_invariants(embedded_programs, evaluator):
+    program = embedded_programs[2]
+    sequence = ["instnamer", "mem2reg", "strip-dead-prototypes", "instcombine", "instnamer", "simplifycfg",
+                "loop-rotate", "licm", "gvn", "name-anon-globals"]
+    result = CorePassPruner(evaluator).prune(program, sequence)
+    assert result.cycles_core <= result.cycles_original and len(result.core) < len(sequence)
+    assert "instnamer" not in result.core and "strip-dead-prototypes" not in result.core
+    for removal in result.removals:
+        assert removal["cycles_without"] <= removal["cycles_with"]
+    for i in range(len(result.core)):  # fixpoint: every remaining pass is needed
+        row = evaluator.evaluate(program, Pipeline(passes=result.core[:i] + result.core[i + 1:]))
+        assert not row.ok or row.cycles > result.cycles_core
+    assert evaluator.evaluate(program, Pipeline(passes=result.core)).cycles == result.cycles_core
+
+
+def test_evidence_is_internally_consistent(outcomes, evaluator):
+    programs, results = outcomes
+    for program, outcome in zip(programs, results):
+        assert outcome.evidence, program.uri
+        for ev in outcome.evidence:
+            core, passes, c = ev["pruning"]["core"], ev["passes"], ev["cycles"]
+            assert [p["pass"] for p in passes] == core and c["core"] <= c["searched"]
+            assert passes[0]["performance"]["cycles_before"] == c["input"]
+            assert passes[-1]["performance"]["cycles_after"] == c["core"]
+            for a, b in zip(passes, passes[1:]):
+                assert a["performance"]["cycles_after"] == b["performance"]["cycles_before"]
+            assert sum(p["performance"]["marginal_gain"] for p in passes) == pytest.approx((c["input"] - c["core"]) / c["O3"])
+            assert all(p["performance"]["removal_loss"] > 0 for p in passes)
+            for s in ev["synergy"]:
+                assert s["synergy"] == pytest.approx(s["gain_pair"] - s["gain_first"] - s["gain_second"])
+            assert len(ev["features"]) == 56 and ev["features"] == features.autophase(program.ir)
+            first = core[:1]
+            after = features.autophase(run_opt(program.ir, Pipeline(passes=tuple(first)).opt_text, 60)["ir"])
+            expected = {k: after[k] - ev["features"][k] for k in after if after[k] != ev["features"][k]}
+            assert passes[0]["features_delta"] == expected
+            assert ev["metric"]["cpu"] == "sapphirerapids" and ev["llvm_version"].startswith("19.")
+
+
+def test_evidence_reevaluates_from_scratch(outcomes, tmp_path):
+    programs, results = outcomes
+    evidences = [e for o in results for e in o.evidence]
+    with Evaluator(cache=False, jobs=2) as fresh:
+        check = reevaluate(evidences, {p.uri: p for p in programs}, fresh)
+    assert check["matches"].all()
+
+
+def test_evidence_files_round_trip(outcomes, tmp_path):
+    _, results = outcomes
+    original = [e for o in results for e in o.evidence]
+    paths = save_evidence(results, tmp_path)
+    assert len(paths) == len(original) == len(set(paths))
+    key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, load_evidence(tmp_path))) == sorted(map(key, original))
+
+
+def test_threads_do_not_change_results(embedded_programs, tmp_path):
+    program = [p for p in embedded_programs if p.split == "train"][3]
+    runs = []
+    for threads in (1, 2):
+        with Evaluator(cache=tmp_path / f"t{threads}", jobs=2) as ev:
+            runs.append(process_programs([program], ev, SMALL, seed=4, sequences=1, threads=threads)[0])
+    assert runs[0].search.best == runs[1].search.best and runs[0].evidence == runs[1].evidence
+
+
+def test_prior_from_evidence(outcomes, tmp_path):
+    _, results = outcomes
+    evidences = [e for o in results for e in o.evidence]
+    prior = EfficacyPrior.from_evidence(evidences)
+    occurrences = sum(len(e["passes"]) for e in evidences)
+    assert prior.passes["count"].sum() == occurrences
+    assert (prior.passes["weight"] >= prior.floor).all() and len(prior.passes) == 118
+    seen = prior.passes[prior.passes["count"] > 0]
+    for name, row in seen.iterrows():
+        gains = [p["performance"]["marginal_gain"] for e in evidences for p in e["passes"] if p["pass"] == name]
+        assert row["mean_gain"] == pytest.approx(sum(gains) / len(gains))
+    star = prior.star_passes(5, min_count=1)
+    assert list(star["mean_gain"]) == sorted(star["mean_gain"], reverse=True)
+    loaded = EfficacyPrior.load(prior.save(tmp_path / "prior.json"))
+    assert loaded.passes.round(12).equals(prior.passes.round(12))
+    assert math.isclose(loaded.categories["count"].sum(), occurrences)
