@@ -66,19 +66,11 @@ class Profile:
 
     def programs(self, cache=None):
         """The profile's benchmark programs (``benchmarks.programs`` URIs, ``per_suite`` cap)."""
-        from ecco_lib.benchmarks import resolve_all
+        from ecco_lib.benchmarks import cap_per_suite, resolve_all
 
         spec = self.data["benchmarks"]
-        programs = resolve_all(spec["programs"], cache=cache, split=spec.get("split"))
-        cap = spec.get("per_suite")
-        if cap:
-            kept, counts = [], {}
-            for p in programs:
-                counts[p.suite] = counts.get(p.suite, 0) + 1
-                if counts[p.suite] <= cap:
-                    kept.append(p)
-            programs = kept
-        return programs
+        return cap_per_suite(resolve_all(spec["programs"], cache=cache, split=spec.get("split")),
+                             spec.get("per_suite"))
 
 
 def load_profile(name_or_path: str | Path = "default", overrides: dict | None = None) -> Profile:

@@ -102,3 +102,19 @@ def plot_prior(prior, path: str | os.PathLike, top: int = 20) -> Path:
     axes[1].set(title="per category", xlabel="% of -O3 cycles", ylabel="")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_training_curves(log: pd.DataFrame, columns: dict[str, str], path: str | os.PathLike,
+                         hue: str | None = None, title: str = "") -> Path:
+    """One panel per ``columns`` entry (log column -> panel title) against ``step``; one line per
+    ``hue`` value (e.g. the dataset variant)."""
+    present = {c: t for c, t in columns.items() if c in log.columns}
+    fig = Figure(figsize=(5 * len(present), 3.6))
+    axes = fig.subplots(1, len(present), squeeze=False)[0]
+    for ax, (column, panel) in zip(axes, present.items()):
+        sns.lineplot(data=log.dropna(subset=[column]), x="step", y=column, hue=hue, marker="o", ax=ax)
+        ax.set(title=panel, xlabel="optimizer step", ylabel="")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -21,6 +21,8 @@ NOTEBOOKS = (
     "01_benchmarks_and_o_levels",
     "02_dataset_construction",
     "03_cot_distillation",
+    "04_sft",
+    "05_grpo",
 )
 
 
@@ -54,7 +56,7 @@ def run_notebooks(profile: str = "default", only: list[str] | None = None,
         print(f"[reproduce] {name} (profile {profile}) ...", flush=True)
         try:
             papermill.execute_notebook(str(source), str(target), parameters={"profile": profile},
-                                       cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=False)
+                                       cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=True)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(f"{name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                  f"(executed copy: {target})") from None

@@ -16,7 +16,7 @@ from ecco_lib.benchmarks.program import Program
 from ecco_lib.errors import BadProgramError
 from ecco_lib.llvm.cache import EvaluationCache
 
-__all__ = ["Program", "resolve", "resolve_all"]
+__all__ = ["Program", "cap_per_suite", "resolve", "resolve_all"]
 
 
 def resolve(spec: str, cache: EvaluationCache | None = None, split: str | None = None) -> list[Program]:
@@ -40,3 +40,15 @@ def resolve_all(specs: Iterable[str], cache: EvaluationCache | None = None,
         for program in resolve(spec, cache, split):
             seen.setdefault(program.uri, program)
     return list(seen.values())
+
+
+def cap_per_suite(programs: Iterable[Program], cap: int | None) -> list[Program]:
+    """At most ``cap`` programs of each suite, keeping the given order (``None`` = all)."""
+    if not cap:
+        return list(programs)
+    kept, counts = [], {}
+    for program in programs:
+        counts[program.suite] = counts.get(program.suite, 0) + 1
+        if counts[program.suite] <= cap:
+            kept.append(program)
+    return kept

