@@ -958,8 +958,11 @@ class EvidenceTeacher:
     #: |synergy| (fraction of -O3 cycles) above which an adjacent pair is described as a pair.
     synergy_threshold = 1e-3
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, *, concise: bool = False):
         self.seed = seed
+        #: Shorter answers for small models on a CPU: one observation topic, and per pass no
+        #: category motivation (the evidence-grounded effects, importance and synergy stay).
+        self.concise = concise
 
     def respond(self, evidence: dict, *, variant: str = "full") -> str:
         _check_variant(variant)
@@ -979,7 +982,11 @@ class EvidenceTeacher:
     def _topics_for(self, writer: _Writer, intents: Mapping[str, float]) -> list[str]:
         scores = {t: sum(intents.get(c, 0.0) for c in cats) for t, (cats, _) in _TOPICS.items() if t not in _SUBTOPICS}
         chosen = [t for t in sorted(scores, key=lambda t: -scores[t]) if scores[t] > 0 and writer.topic_applies(t)]
-        return chosen[:3]
+        return chosen[:self._topics]
+
+    @property
+    def _topics(self) -> int:
+        return 1 if self.concise else 3
 
     def _evidence_reasoning(self, writer: _Writer, evidence: dict, core: tuple[str, ...],
                             intents: dict[str, float]) -> str:
@@ -1002,7 +1009,7 @@ class EvidenceTeacher:
             effects = _effects(entry, {k: v[i] for k, v in before.items()})
             sentences.append(writer.pick(_EFFECT_OPENERS, effects=" and ".join(effects)) if effects
                              else writer.pick(_NO_EFFECT))
-            if category not in motivated and name not in seen:
+            if not self.concise and category not in motivated and name not in seen:
                 motive = writer.motive(category)
                 if motive:
                     sentences.append(motive)
@@ -1030,13 +1037,13 @@ class EvidenceTeacher:
         topics = [t for t in _TOPICS
                   if t not in _SUBTOPICS and writer.topic_applies(t) and writer.static_relevance(t) > 0]
         topics.sort(key=lambda t: -writer.static_relevance(t))
-        paragraphs = [writer.observations(topics[:3])]
+        paragraphs = [writer.observations(topics[:self._topics])]
         seen: set[str] = set()
         motivated: set[str] = set()
         for i, name in enumerate(core):
             category = lookup(name).category
             sentences = [writer.role(name, i, len(core), seen)]
-            if category not in motivated and name not in seen:
+            if not self.concise and category not in motivated and name not in seen:
                 motive = writer.motive(category)
                 if motive:
                     sentences.append(motive)
@@ -1231,12 +1238,13 @@ class HTTPTeacher:
 
 
 def make_teacher(spec: Mapping, seed: int) -> Teacher:
-    """The teacher a profile's ``dataset.teacher`` section names: ``{"kind": "evidence"}`` or
+    """The teacher a profile's ``dataset.teacher`` section names: ``{"kind": "evidence"}`` (optional
+    ``concise``) or
     ``{"kind": "http", "base_url": ..., "model": ...}`` (optional ``api_key_env``, ``timeout_s``,
     ``max_retries``)."""
     kind = spec.get("kind")
     if kind == "evidence":
-        return EvidenceTeacher(seed=seed)
+        return EvidenceTeacher(seed=seed, concise=bool(spec.get("concise", False)))
     if kind == "http":
         missing = [k for k in ("base_url", "model") if not spec.get(k)]
         if missing:

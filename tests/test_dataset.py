@@ -576,7 +576,7 @@ def test_make_teacher_from_the_profiles(chat_server):
         spec = load_profile(profile)["dataset"]["teacher"]
         assert spec["kind"] == "evidence"
         assert make_teacher(spec, seed=4).respond(evidence, variant="full") == \
-            EvidenceTeacher(seed=4).respond(evidence, variant="full")
+            EvidenceTeacher(seed=4, concise=spec["concise"]).respond(evidence, variant="full")
     http = make_teacher({"kind": "http", "base_url": server.url, "model": "good", "max_retries": 0}, seed=9)
     assert (http.name, http.seed, http.max_retries) == ("http:good", 9, 0)
     assert http.respond(evidence, variant="full") == good
@@ -675,3 +675,12 @@ def test_plot_datasheet_writes_one_png(evidences, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
     assert [p.name for p in path.parent.iterdir()] == ["datasheet.png"]
+
+
+def test_concise_teacher_is_shorter_and_keeps_the_evidence_grounded_parts():
+    evidence = make_evidence()
+    full = parse_response(EvidenceTeacher(seed=3).respond(evidence, variant="full"))
+    concise = parse_response(EvidenceTeacher(seed=3, concise=True).respond(evidence, variant="full"))
+    assert len(concise.reasoning) < len(full.reasoning)
+    assert concise.sequence == full.sequence and concise.intents == full.intents
+    assert make_teacher({"kind": "evidence", "concise": True}, seed=3).concise
