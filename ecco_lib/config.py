@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Mapping
 from pathlib import Path
 
 import yaml
@@ -92,3 +93,24 @@ def _merge(base: dict, extra: dict) -> dict:
     for key, value in extra.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
+
+
+def settings_from(cls, section: Mapping | None):
+    """An instance of the settings dataclass ``cls`` from a profile section; unknown keys raise."""
+    section = dict(section or {})
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        raise EccoError(f"unknown {cls.__name__} key(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    values = {}
+    for name, value in section.items():
+        kind = type(known[name].default)
+        try:
+            if kind is tuple and isinstance(value, str):
+                raise TypeError
+            values[name] = kind(value)
+            if kind is int and float(value) != values[name]:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise EccoError(f"{cls.__name__}.{name} = {value!r} is not of type {kind.__name__}") from None
+    return cls(**values)

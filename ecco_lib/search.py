@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
+from ecco_lib.config import settings_from
 from ecco_lib.errors import UnknownPassError
 from ecco_lib.llvm.evaluate import Evaluator
 from ecco_lib.llvm.metric import improvement_over_o3
@@ -230,5 +231,5 @@ class GeneticSearch:
 
 
 def config_from(profile_section: dict) -> GAConfig:
-    """A :class:`GAConfig` from a profile's ``search`` mapping (unknown keys are an error)."""
-    return GAConfig(**profile_section)
+    """A :class:`GAConfig` from a profile's ``search`` mapping (unknown keys or wrong types: one-line error)."""
+    return settings_from(GAConfig, profile_section)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ecco_lib.config import settings_from
 from ecco_lib.dataset import MalformedResponse, format_reward_parts, parse_response
 from ecco_lib.errors import EccoError
 from ecco_lib.experiments import write_table
@@ -36,27 +37,6 @@ if TYPE_CHECKING:
 
 #: Weight of each format check in ``format_reward`` (they sum to 1).
 FORMAT_WEIGHTS = {"parses": 0.5, "valid_passes": 0.25, "intents_well_formed": 0.25}
-
-
-def _from_mapping(cls, section: Mapping | None):
-    """An instance of the settings dataclass ``cls`` from a profile section; unknown keys raise."""
-    section = dict(section or {})
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(section) - set(known))
-    if unknown:
-        raise EccoError(f"unknown {cls.__name__} key(s) {', '.join(unknown)} (known: {', '.join(known)})")
-    values = {}
-    for name, value in section.items():
-        kind = type(known[name].default)
-        try:
-            if kind is tuple and isinstance(value, str):
-                raise TypeError
-            values[name] = kind(value)
-            if kind is int and float(value) != values[name]:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise EccoError(f"{cls.__name__}.{name} = {value!r} is not of type {kind.__name__}") from None
-    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -79,7 +59,7 @@ class SFTSettings:
 
     @classmethod
     def from_profile(cls, section: Mapping | None) -> "SFTSettings":
-        return _from_mapping(cls, section)
+        return settings_from(cls, section)
 
 
 @dataclass(frozen=True)
@@ -115,7 +95,7 @@ class GRPOSettings:
 
     @classmethod
     def from_profile(cls, section: Mapping | None) -> "GRPOSettings":
-        return _from_mapping(cls, section)
+        return settings_from(cls, section)
 
 
 @dataclass
