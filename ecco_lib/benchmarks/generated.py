@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecco_lib.atomic import atomic_path
 from ecco_lib.benchmarks.program import Program
 from ecco_lib.errors import BadProgramError, EccoError
 from ecco_lib.llvm.cache import EvaluationCache, default_cache_dir
@@ -99,13 +99,8 @@ def source_path(seed: int, cache: EvaluationCache | None = None) -> Path:
     if proc.returncode != 0 or not proc.stdout:
         raise CsmithFailedError(f"{SCHEME}{seed}: csmith failed (exit {proc.returncode}): "
                                 f"{first_error_line(proc.stderr)}")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{seed}.", suffix=".c.tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(proc.stdout)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(proc.stdout)
     return path
 
 
