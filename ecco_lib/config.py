@@ -95,6 +95,9 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+_OPTIONAL_KINDS = {"int | None": int, "float | None": float, "str | None": str}
+
+
 def settings_from(cls, section: Mapping | None):
     """An instance of the settings dataclass ``cls`` from a profile section; unknown keys raise."""
     section = dict(section or {})
@@ -104,7 +107,14 @@ def settings_from(cls, section: Mapping | None):
         raise EccoError(f"unknown {cls.__name__} key(s) {', '.join(unknown)} (known: {', '.join(known)})")
     values = {}
     for name, value in section.items():
-        kind = type(known[name].default)
+        default = known[name].default
+        if default is None:  # an optional setting, annotated "<type> | None"
+            if value is None:
+                values[name] = None
+                continue
+            kind = _OPTIONAL_KINDS[str(known[name].type)]
+        else:
+            kind = type(default)
         try:
             if kind is tuple and isinstance(value, str):
                 raise TypeError

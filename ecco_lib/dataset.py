@@ -18,8 +18,10 @@ The one response format (every strategist answer, teacher output and dataset sam
 
 - ``<reasoning>``: free text, several short paragraphs.
 - ``<intents>``: one ``category: weight`` line per category of
-  :data:`ecco_lib.llvm.passes.CATEGORIES`; weights are non-negative numbers summing to
-  1 +- :data:`INTENT_TOLERANCE`; rendered with 2 decimals.
+  :data:`ecco_lib.llvm.passes.CATEGORIES`; weights are non-negative numbers with a positive
+  sum, normalized to sum 1 when parsed (the tactician's Eq. 4 uses only their ratios); rendered
+  with 2 decimals. *Well-formed* intents also sum to 1 +- :data:`INTENT_TOLERANCE` as written
+  (:func:`format_reward_parts`, the GRPO format reward).
 - ``<sequence>``: pass names of :data:`ecco_lib.llvm.passes.REGISTRY`, comma separated, in order.
 
 Only whitespace may appear outside the three tags; each tag appears at most once. Variants of the
@@ -67,7 +69,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "no-reasoning": ("sequence",),  # the sequence alone (paper: "w/o CoT")
 }
 
-#: Intent weights must sum to 1 within this tolerance.
+#: Well-formed intent weights sum to 1 within this tolerance as written.
 INTENT_TOLERANCE = 0.02
 
 
@@ -228,6 +230,14 @@ def _parse_intents(body: str) -> dict[str, float]:
         weights[category] = weight
     if not weights:
         raise MalformedResponse("empty <intents>")
+    if sum(weights.values()) <= 0:
+        raise MalformedResponse("intent weights are all zero")
+    return weights
+
+
+def _parse_intents_summing_to_one(body: str) -> dict[str, float]:
+    """:func:`_parse_intents`, and the weights as written must sum to 1 +- :data:`INTENT_TOLERANCE`."""
+    weights = _parse_intents(body)
     total = sum(weights.values())
     if abs(total - 1) > INTENT_TOLERANCE:
         raise MalformedResponse(f"intent weights sum to {total:.3f}, not 1 (+-{INTENT_TOLERANCE})")
@@ -245,8 +255,8 @@ def _parse_sequence(body: str) -> tuple[str, ...]:
 
 def parse_response(text: str, *, require: Iterable[str] = PARTS) -> StrategistResponse:
     """Parse a response in the one format; raise :class:`MalformedResponse` with a one-line reason
-    (tag structure, stray text, unknown category, bad/negative weight, weights not summing to 1,
-    empty sequence, unknown pass, a required part missing)."""
+    (tag structure, stray text, unknown category, bad/negative/all-zero weights, empty sequence,
+    unknown pass, a required part missing). Intent weights are normalized to sum 1."""
     required = tuple(require)
     unknown = [p for p in required if p not in PARTS]
     if unknown:
@@ -268,7 +278,8 @@ def parse_response(text: str, *, require: Iterable[str] = PARTS) -> StrategistRe
 def format_reward_parts(text: str) -> dict:
     """Format checks for the GRPO reward, never raising: ``parses`` (the full format holds),
     ``valid_passes`` (a non-empty sequence of known passes), ``intents_well_formed`` (the intents
-    part is present and valid) and ``reason`` (why it does not parse, else ``None``)."""
+    part is present, parses and its weights sum to 1 +- :data:`INTENT_TOLERANCE` as written) and
+    ``reason`` (why it does not parse, else ``None``)."""
     try:
         bodies = _split_parts(text)
     except MalformedResponse as e:
@@ -289,7 +300,7 @@ def format_reward_parts(text: str) -> dict:
     except MalformedResponse as e:
         reason = str(e)
     return {"parses": reason is None, "valid_passes": ok(_parse_sequence, "sequence"),
-            "intents_well_formed": ok(_parse_intents, "intents"), "reason": reason}
+            "intents_well_formed": ok(_parse_intents_summing_to_one, "intents"), "reason": reason}
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,9 +312,8 @@ SYSTEM_PROMPT = (
     "unoptimized program, predict which opt passes will lower its estimated cycle count (llvm-mca) "
     "below opt -O3. Reason from the features to the passes that will matter and why, then give "
     "optimization intents (weights over pass categories, summing to 1) and an ordered pass sequence.\n\n"
-    "Categories:\n"
-    + "".join(f"- {name}: {meaning}\n" for name, meaning in CATEGORIES.items())
-    + "\nAnswer in exactly this format:\n"
+    f"Categories: {', '.join(CATEGORIES)}.\n\n"
+    "Answer in exactly this format:\n"
     "<reasoning>\nyour reasoning\n</reasoning>\n"
     "<intents>\ncategory: weight\n...\n</intents>\n"
     "<sequence>\npass, pass, ...\n</sequence>"
@@ -605,6 +615,12 @@ _IMPORTANCE = {
                           "effect."),
 }
 
+# The concise teacher's one-line wording of the same importance levels and of a pass without count changes.
+_TERSE_IMPORTANCE = {"key": "the key pass", "essential": "essential", "important": "important",
+                     "supporting": "minor", "enabler": "prepares later passes",
+                     "enabler-essential": "prepares later passes, essential"}
+_TERSE_NO_EFFECT = "reshapes the code without changing the counts"
+
 _SYNERGY = ("{first} exposes opportunities for {second}: {why}.",
             "This is what makes the following {second} effective, since {why}.",
             "{first} and {second} work as a pair here; {why}.")
@@ -887,6 +903,14 @@ class _Writer:
             sentences.append(self.pick(_SMALL))
         return " ".join(sentences)
 
+    def headline(self, topic: str | None) -> str:
+        """One observation sentence (the concise teacher's opening): the topic's, or that nothing stands out."""
+        if topic is None:
+            return self.pick(_NOTHING)
+        if topic == "loops" and self.f["MaxLoopDepth"] < 2:
+            topic = "flat-loops"
+        return self.pick(_TOPICS[topic][1])
+
     def role(self, name: str, position: int, length: int, seen: set[str]) -> str:
         if position == 0:
             connector = self.rng.choice(_FIRST)
@@ -960,8 +984,9 @@ class EvidenceTeacher:
 
     def __init__(self, seed: int, *, concise: bool = False):
         self.seed = seed
-        #: Shorter answers for small models on a CPU: one observation topic, and per pass no
-        #: category motivation (the evidence-grounded effects, importance and synergy stay).
+        #: Short answers for small models on a CPU: one observation sentence, then one line per pass
+        #: (its expected effects, its importance, the next pass it enables); the same evidence-grounded
+        #: claims as the prose, about a quarter of the length.
         self.concise = concise
 
     def respond(self, evidence: dict, *, variant: str = "full") -> str:
@@ -982,15 +1007,11 @@ class EvidenceTeacher:
     def _topics_for(self, writer: _Writer, intents: Mapping[str, float]) -> list[str]:
         scores = {t: sum(intents.get(c, 0.0) for c in cats) for t, (cats, _) in _TOPICS.items() if t not in _SUBTOPICS}
         chosen = [t for t in sorted(scores, key=lambda t: -scores[t]) if scores[t] > 0 and writer.topic_applies(t)]
-        return chosen[:self._topics]
+        return chosen[:1 if self.concise else 3]
 
-    @property
-    def _topics(self) -> int:
-        return 1 if self.concise else 3
-
-    def _evidence_reasoning(self, writer: _Writer, evidence: dict, core: tuple[str, ...],
-                            intents: dict[str, float]) -> str:
-        paragraphs = [writer.observations(self._topics_for(writer, intents))]
+    def _pass_facts(self, evidence: dict, core: tuple[str, ...]) -> list[tuple[list[str], str, bool]]:
+        """Per core pass: its largest effects (verb phrases), its importance level (a key of
+        :data:`_IMPORTANCE`) and whether it measurably enables the next pass (synergy)."""
         entries = evidence["passes"]
         before = {
             "structural": _running(evidence.get("structure", {}), [e.get("structural", {}) for e in entries]),
@@ -1000,20 +1021,8 @@ class EvidenceTeacher:
         top_loss = max(losses)
         key_position = losses.index(top_loss) if top_loss > 0 else -1
         synergy = {(s["first"], s["second"], i): s["synergy"] for i, s in enumerate(evidence.get("synergy", []))}
-        seen: set[str] = set()
-        motivated: set[str] = set()
+        facts = []
         for i, entry in enumerate(entries):
-            name = core[i]
-            category = lookup(name).category
-            sentences = [writer.role(name, i, len(core), seen)]
-            effects = _effects(entry, {k: v[i] for k, v in before.items()})
-            sentences.append(writer.pick(_EFFECT_OPENERS, effects=" and ".join(effects)) if effects
-                             else writer.pick(_NO_EFFECT))
-            if not self.concise and category not in motivated and name not in seen:
-                motive = writer.motive(category)
-                if motive:
-                    sentences.append(motive)
-                motivated.add(category)
             share = losses[i] / top_loss if top_loss > 0 else 0.0
             essential = top_loss > 0 and share >= 0.5
             if float(entry["performance"]["marginal_gain"]) <= 0:
@@ -1022,12 +1031,39 @@ class EvidenceTeacher:
                 level = "key"
             else:
                 level = "essential" if essential else "important" if share >= 0.15 else "supporting"
+            enables = i + 1 < len(core) and synergy.get((core[i], core[i + 1], i), 0.0) > self.synergy_threshold
+            facts.append((_effects(entry, {k: v[i] for k, v in before.items()}), level, enables))
+        return facts
+
+    def _evidence_reasoning(self, writer: _Writer, evidence: dict, core: tuple[str, ...],
+                            intents: dict[str, float]) -> str:
+        topics = self._topics_for(writer, intents)
+        facts = self._pass_facts(evidence, core)
+        if self.concise:
+            lines = [writer.headline(topics[0] if topics else None)]
+            seen: set[str] = set()
+            for i, (name, (effects, level, enables)) in enumerate(zip(core, facts)):
+                what = ", ".join(effects) if effects else _TERSE_NO_EFFECT
+                lines.append(f"{i + 1}. {name}{' again' if name in seen else ''}: {what}; {_TERSE_IMPORTANCE[level]}"
+                             + (f"; enables {core[i + 1]}" if enables else "") + ".")
+                seen.add(name)
+            return "\n".join(lines)
+        paragraphs = [writer.observations(topics)]
+        seen = set()
+        motivated: set[str] = set()
+        for i, (name, (effects, level, enables)) in enumerate(zip(core, facts)):
+            category = lookup(name).category
+            sentences = [writer.role(name, i, len(core), seen)]
+            sentences.append(writer.pick(_EFFECT_OPENERS, effects=" and ".join(effects)) if effects
+                             else writer.pick(_NO_EFFECT))
+            if category not in motivated and name not in seen:
+                motive = writer.motive(category)
+                if motive:
+                    sentences.append(motive)
+                motivated.add(category)
             sentences.append(writer.pick(_IMPORTANCE[level]))
-            if i + 1 < len(core):
-                pair_synergy = synergy.get((name, core[i + 1], i), 0.0)
-                if pair_synergy > self.synergy_threshold:
-                    sentences.append(writer.pick(_SYNERGY, first=name, second=core[i + 1],
-                                                 why=_enable_reason(core[i + 1])))
+            if enables:
+                sentences.append(writer.pick(_SYNERGY, first=name, second=core[i + 1], why=_enable_reason(core[i + 1])))
             seen.add(name)
             paragraphs.append(" ".join(sentences))
         paragraphs.append(writer.intents(intents, _INTENTS_FULL) + " " + writer.closing(core))
@@ -1037,22 +1073,27 @@ class EvidenceTeacher:
         topics = [t for t in _TOPICS
                   if t not in _SUBTOPICS and writer.topic_applies(t) and writer.static_relevance(t) > 0]
         topics.sort(key=lambda t: -writer.static_relevance(t))
-        paragraphs = [writer.observations(topics[:self._topics])]
+        links = [i + 1 < len(core) and (lookup(name).category, lookup(core[i + 1]).category) in _GENERIC_ENABLES
+                 for i, name in enumerate(core)]
+        if self.concise:
+            lines = [writer.headline(topics[0] if topics else None)]
+            for i, name in enumerate(core):
+                lines.append(f"{i + 1}. {name}: {lookup(name).category}" + (f"; prepares {core[i + 1]}" if links[i]
+                                                                             else "") + ".")
+            return "\n".join(lines)
+        paragraphs = [writer.observations(topics[:3])]
         seen: set[str] = set()
         motivated: set[str] = set()
         for i, name in enumerate(core):
             category = lookup(name).category
             sentences = [writer.role(name, i, len(core), seen)]
-            if not self.concise and category not in motivated and name not in seen:
+            if category not in motivated and name not in seen:
                 motive = writer.motive(category)
                 if motive:
                     sentences.append(motive)
                 motivated.add(category)
-            if i + 1 < len(core):
-                following = lookup(core[i + 1]).category
-                if (category, following) in _GENERIC_ENABLES:
-                    sentences.append(writer.pick(_LINK, first=name, second=core[i + 1],
-                                                 why=_enable_reason(core[i + 1])))
+            if links[i]:
+                sentences.append(writer.pick(_LINK, first=name, second=core[i + 1], why=_enable_reason(core[i + 1])))
             seen.add(name)
             paragraphs.append(" ".join(sentences))
         paragraphs.append(writer.intents(intents, _INTENTS_BLIND) + " " + writer.closing(core))

@@ -105,16 +105,41 @@ def plot_prior(prior, path: str | os.PathLike, top: int = 20) -> Path:
 
 
 def plot_training_curves(log: pd.DataFrame, columns: dict[str, str], path: str | os.PathLike,
-                         hue: str | None = None, title: str = "") -> Path:
-    """One panel per ``columns`` entry (log column -> panel title) against ``step``; one line per
-    ``hue`` value (e.g. the dataset variant)."""
+                         hue: str | None = None, title: str = "", x: str = "step",
+                         xlabel: str = "optimizer step") -> Path:
+    """One panel per ``columns`` entry (log column -> panel title) against ``x``; one line per
+    ``hue`` value (e.g. the dataset variant, or the program)."""
     present = {c: t for c, t in columns.items() if c in log.columns}
     fig = Figure(figsize=(5 * len(present), 3.6))
     axes = fig.subplots(1, len(present), squeeze=False)[0]
     for ax, (column, panel) in zip(axes, present.items()):
-        sns.lineplot(data=log.dropna(subset=[column]), x="step", y=column, hue=hue, marker="o", ax=ax)
-        ax.set(title=panel, xlabel="optimizer step", ylabel="")
+        sns.lineplot(data=log.dropna(subset=[column]), x=x, y=column, hue=hue, marker="o", ax=ax)
+        ax.set(title=panel, xlabel=xlabel, ylabel="")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+#: The answer-quality rates of :func:`ecco_lib.strategist.summarize_outputs`, as plotted.
+STAGE_RATES = {"format_valid_rate": "parses", "valid_passes_rate": "valid passes",
+               "intents_well_formed_rate": "intents sum to 1", "ok_rate": "compiles ok"}
+
+
+def plot_stages(summary: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Greedy answers per training stage (rows of ``summary``: one
+    :func:`~ecco_lib.strategist.summarize_outputs` dict per stage, the stage as index): the
+    answer-quality rates (left) and mean I_O3 over all answers, a failed answer counting 0 (right)."""
+    rates = (summary[list(STAGE_RATES)].rename(columns=STAGE_RATES).rename_axis("stage").reset_index()
+             .melt(id_vars="stage", var_name="check", value_name="rate"))
+    fig = Figure(figsize=(12, 3.8))
+    axes = fig.subplots(1, 2, width_ratios=[3, 1.4])
+    sns.barplot(data=rates, x="check", y="rate", hue="stage", ax=axes[0])
+    axes[0].set(title="greedy answers on held-out programs", xlabel="", ylabel="fraction of answers", ylim=(0, 1.05))
+    axes[0].legend(fontsize=7)
+    sns.barplot(x=summary.index, y=100 * summary["mean_i_o3_all"].astype(float), ax=axes[1], color="tab:gray")
+    axes[1].axhline(0, color="black", linewidth=0.8)
+    axes[1].set(title="mean I_O3 (failed answer = 0)", xlabel="", ylabel="I_O3 (%)")
+    axes[1].tick_params(axis="x", rotation=45)
     fig.tight_layout()
     return _save(fig, path)

@@ -245,27 +245,52 @@ class Strategist:
         decoding (then ``n`` must be 1); otherwise nucleus sampling seeded by ``seed`` without
         touching the global torch RNG. Same model, program and seed -> same texts. Use
         :func:`use_one_thread` when compiler subprocesses run beside it."""
-        import torch
-
         if n < 1:
             raise EccoError(f"n={n}: need at least one answer")
         if temperature < 0 or not math.isfinite(temperature):
             raise EccoError(f"temperature {temperature} must be a finite number >= 0")
         if temperature == 0 and n > 1:
             raise EccoError(f"n={n} greedy answers would be identical: set temperature > 0 to sample several")
-        inputs = self.tokenizer.apply_chat_template(self.messages(program), add_generation_prompt=True,
-                                                    return_tensors="pt", return_dict=True)
-        options = dict(max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                       eos_token_id=self.tokenizer.eos_token_id)
-        if temperature == 0:
-            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        else:
-            options.update(do_sample=True, temperature=temperature, top_p=top_p, top_k=None, num_return_sequences=n)
+        options = dict(do_sample=False, temperature=None, top_p=None, top_k=None) if temperature == 0 else \
+            dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=None, num_return_sequences=n)
+        texts, _ = self._generate([program], seed=seed, **options)
+        return texts
+
+    def greedy(self, programs: Sequence[Program], *, batch_size: int = 8) -> tuple[list[str], list[int]]:
+        """Greedy answers for ``programs`` (one each, in order) and the number of new tokens of each,
+        generated ``batch_size`` prompts at a time (left-padded; on one CPU thread a batch of 7 gives
+        2.2x the tokens/s of one prompt). Deterministic for a fixed model, program list and batch
+        size; a program's answer may differ in the last float bits from ``generate(program)``."""
+        if batch_size < 1:
+            raise EccoError(f"batch_size={batch_size}: need at least 1")
+        texts, lengths = [], []
+        for start in range(0, len(programs), batch_size):
+            batch_texts, batch_lengths = self._generate(programs[start:start + batch_size], seed=0, do_sample=False,
+                                                        temperature=None, top_p=None, top_k=None)
+            texts += batch_texts
+            lengths += batch_lengths
+        return texts, lengths
+
+    def _generate(self, programs: Sequence[Program], *, seed: int, **options) -> tuple[list[str], list[int]]:
+        """Texts and new-token counts (up to the first eos) for a left-padded batch of prompts."""
+        import torch
+
+        prompts = [self.tokenizer.apply_chat_template(self.messages(p), add_generation_prompt=True, tokenize=False)
+                   for p in programs]
+        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
+        try:
+            inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            self.tokenizer.padding_side = side
         with torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(seed)
-            output = self.model.generate(**inputs, **options)
+            output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens,
+                                         pad_token_id=self.tokenizer.pad_token_id,
+                                         eos_token_id=self.tokenizer.eos_token_id, **options)
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
-        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        ended = new_tokens == self.tokenizer.eos_token_id
+        lengths = [int(row.nonzero()[0, 0]) + 1 if row.any() else new_tokens.shape[1] for row in ended]
+        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True), lengths
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +302,7 @@ def evaluate_outputs(programs: Sequence[Program], texts: Sequence[str], evaluato
     """One row per (program, text) pair (``programs[i]`` answered ``texts[i]``).
 
     Columns: ``program, suite`` ; ``parses`` (the text parses with the parts ``variant`` requires,
-    see :data:`ecco_lib.dataset.VARIANTS`; intents, when present, must be well formed) ;
+    see :data:`ecco_lib.dataset.VARIANTS`; intents, when present, must parse) ;
     ``valid_passes, intents_well_formed`` (:func:`ecco_lib.dataset.format_reward_parts`) ;
     ``reason`` (why it does not parse, else None) ; ``sequence`` (comma-separated, None unless it
     parses) ; ``status`` (``malformed`` when it does not parse, else the evaluator's status) ;
@@ -312,36 +337,52 @@ def evaluate_outputs(programs: Sequence[Program], texts: Sequence[str], evaluato
 
 def evaluate_strategist(spec: str | os.PathLike, adapter: str | os.PathLike | None, programs: Sequence[Program],
                         evaluator: Evaluator, *, variant: str = "full", max_new_tokens: int = 384,
-                        seed: int = 0) -> pd.DataFrame:
+                        batch_size: int = 8, progress: bool = True) -> pd.DataFrame:
     """Greedy answers of a model (plus optional adapter) for ``programs``, scored by
-    :func:`evaluate_outputs`; adds the generated ``text`` and ``seconds`` of generation per row."""
+    :func:`evaluate_outputs`; adds the generated ``text``, its ``new_tokens`` (``max_new_tokens``
+    = cut off) and ``seconds`` (its batch's generation time divided by the batch size)."""
+    from tqdm import tqdm
+
     strategist = Strategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens)
-    texts, seconds = [], []
-    for program in programs:
-        start = time.perf_counter()
-        texts.extend(strategist.generate(program, seed=seed))
-        seconds.append(time.perf_counter() - start)
+    texts, lengths, seconds = [], [], []
+    starts = range(0, len(programs), batch_size)
+    for start in tqdm(starts, desc=f"greedy answers ({Path(str(adapter or spec)).name})", unit="batch",
+                      disable=not progress):
+        batch = programs[start:start + batch_size]
+        began = time.perf_counter()
+        batch_texts, batch_lengths = strategist.greedy(batch, batch_size=batch_size)
+        texts += batch_texts
+        lengths += batch_lengths
+        seconds += [(time.perf_counter() - began) / len(batch)] * len(batch)
     with use_one_thread():
         table = evaluate_outputs(programs, texts, evaluator, variant=variant)
-    return table.assign(text=texts, seconds=seconds)
+    return table.assign(text=texts, new_tokens=lengths, seconds=seconds)
 
 
-def summarize_outputs(table: pd.DataFrame) -> dict:
+def summarize_outputs(table: pd.DataFrame, max_new_tokens: int | None = None) -> dict:
     """Summary of :func:`evaluate_outputs` rows:
 
-    - ``outputs``: rows; ``format_valid_rate``: fraction that parse; ``ok_rate``: fraction whose
-      sequence evaluated ``ok``;
+    - ``outputs``: rows; ``format_valid_rate``: fraction that parse; ``valid_passes_rate``: fraction
+      whose ``<sequence>`` names only known passes; ``intents_well_formed_rate``: fraction whose
+      intents sum to 1 as written; ``ok_rate``: fraction whose sequence evaluated ``ok``;
     - ``mean_i_o3``: mean I_O3 over the ``ok`` rows (NaN if none);
     - ``mean_i_o3_all``: mean over *all* rows, a row without an ``ok`` measurement counting 0
       (as if the compiler fell back to -O3);
     - ``mean_best_i_o3``: per program the best I_O3 among its ``ok`` rows (0 if it has none), then
-      the mean over programs: the Best-of-N score.
+      the mean over programs: the Best-of-N score;
+    - ``cut_off_rate`` (when the table has ``new_tokens`` and ``max_new_tokens`` is given): fraction
+      of answers that used the whole generation budget.
     """
     if table.empty:
         raise EccoError("no strategist outputs to summarize")
     ok = table["status"] == "ok"
     scores = table["i_o3"].where(ok).astype(float)
-    return {"outputs": len(table), "format_valid_rate": float(table["parses"].mean()), "ok_rate": float(ok.mean()),
-            "mean_i_o3": float(scores.mean()) if ok.any() else math.nan,
-            "mean_i_o3_all": float(scores.fillna(0.0).mean()),
-            "mean_best_i_o3": float(scores.groupby(table["program"]).max().fillna(0.0).mean())}
+    summary = {"outputs": len(table), "format_valid_rate": float(table["parses"].mean()),
+               "valid_passes_rate": float(table["valid_passes"].mean()),
+               "intents_well_formed_rate": float(table["intents_well_formed"].mean()), "ok_rate": float(ok.mean()),
+               "mean_i_o3": float(scores.mean()) if ok.any() else math.nan,
+               "mean_i_o3_all": float(scores.fillna(0.0).mean()),
+               "mean_best_i_o3": float(scores.groupby(table["program"]).max().fillna(0.0).mean())}
+    if max_new_tokens is not None and "new_tokens" in table:
+        summary["cut_off_rate"] = float((table["new_tokens"] >= max_new_tokens).mean())
+    return summary

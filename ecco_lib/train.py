@@ -15,6 +15,7 @@ Every random choice is seeded by the settings' ``seed`` (transformers ``set_seed
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -42,12 +43,15 @@ FORMAT_WEIGHTS = {"parses": 0.5, "valid_passes": 0.25, "intents_well_formed": 0.
 @dataclass(frozen=True)
 class SFTSettings:
     """Supervised fine-tuning of a LoRA adapter. ``max_length`` is in tokens (prompt + answer;
-    longer samples are cut at the end); ``max_steps`` counts optimizer steps."""
+    longer samples are refused); ``max_steps`` counts optimizer steps; ``lora_top_layers`` = adapt
+    only that many of the last transformer layers (None = all): backpropagation then stops below
+    them, which on a CPU saves time in proportion."""
 
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    lora_top_layers: int | None = None
     learning_rate: float = 2e-4
     max_steps: int = 100
     per_device_train_batch_size: int = 1
@@ -167,7 +171,7 @@ def _check_lengths(samples: Sequence[Mapping], tokenizer, max_length: int) -> No
 
 
 def build_sft_trainer(base: str | os.PathLike, samples: Sequence[Mapping], settings: SFTSettings,
-                      output_dir: str | os.PathLike):
+                      output_dir: str | os.PathLike, *, progress: bool = False):
     """A ready ``SFTTrainer``: the base model with a fresh LoRA adapter, the samples tokenized and
     labelled (prompt tokens -100), no checkpoints written."""
     from peft import LoraConfig
@@ -183,9 +187,14 @@ def build_sft_trainer(base: str | os.PathLike, samples: Sequence[Mapping], setti
                        gradient_accumulation_steps=settings.gradient_accumulation_steps,
                        max_length=settings.max_length, warmup_steps=settings.warmup_steps, seed=settings.seed,
                        data_seed=settings.seed, logging_steps=settings.logging_steps, save_strategy="no",
-                       completion_only_loss=True, disable_tqdm=True)
+                       completion_only_loss=True, disable_tqdm=not progress)
+    layers = model.config.num_hidden_layers
+    top = settings.lora_top_layers
+    if top is not None and not 1 <= top <= layers:
+        raise EccoError(f"lora_top_layers={top}: the model has {layers} layers")
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-                      target_modules=list(settings.target_modules), task_type="CAUSAL_LM")
+                      target_modules=list(settings.target_modules), task_type="CAUSAL_LM",
+                      layers_to_transform=list(range(layers - top, layers)) if top else None)
     return SFTTrainer(model=model, args=config, train_dataset=sft_dataset(samples), processing_class=tokenizer,
                       peft_config=lora)
 
@@ -201,12 +210,37 @@ def _finish(trainer, output_dir: Path, start: float) -> TrainResult:
                        seconds_per_step=seconds / max(1, trainer.state.global_step))
 
 
+@dataclass(frozen=True)
+class SFTJob:
+    """One SFT run of RQ2: ``model`` (a model spec) trained on the dataset ``variant``; ``name`` is
+    its key and the directory under the models path (``sft-<variant>``, or ``sft-<variant>@<model
+    name>`` for an extra model size)."""
+
+    name: str
+    model: str
+    variant: str
+
+
+def sft_jobs(model: str, variants: Sequence[str], size_models: Sequence[str] = ()) -> list[SFTJob]:
+    """The RQ2 training runs, all with one budget: ``model`` on every dataset variant, then every
+    extra model of ``size_models`` on the first variant (the paper's model-size comparison)."""
+    if not variants:
+        raise EccoError("no dataset variants to train on")
+    jobs = [SFTJob(f"sft-{v}", str(model), v) for v in variants]
+    jobs += [SFTJob(f"sft-{variants[0]}@{Path(str(m)).name}", str(m), variants[0]) for m in size_models]
+    names = [j.name for j in jobs]
+    if len(set(names)) != len(names):
+        raise EccoError(f"SFT runs collide: {', '.join(sorted({n for n in names if names.count(n) > 1}))} "
+                        f"(a variant or model listed twice)")
+    return jobs
+
+
 def sft(base: str | os.PathLike, samples: Sequence[Mapping], settings: SFTSettings,
-        output_dir: str | os.PathLike) -> TrainResult:
+        output_dir: str | os.PathLike, *, progress: bool = True) -> TrainResult:
     """Fine-tune a LoRA adapter on CoT samples (``messages`` = [system, user, assistant]); writes
-    ``output_dir/adapter`` and ``output_dir/train_log.csv``."""
+    ``output_dir/adapter`` and ``output_dir/train_log.csv``; ``progress`` shows a bar over the steps."""
     output_dir = Path(output_dir)
-    trainer = build_sft_trainer(base, samples, settings, output_dir)
+    trainer = build_sft_trainer(base, samples, settings, output_dir, progress=progress)
     start = time.perf_counter()
     trainer.train()
     return _finish(trainer, output_dir, start)
@@ -274,10 +308,11 @@ def load_policy(base: str | os.PathLike, adapter: str | os.PathLike):
 
 
 def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence[Program], evaluator: Evaluator,
-         settings: GRPOSettings, output_dir: str | os.PathLike) -> TrainResult:
+         settings: GRPOSettings, output_dir: str | os.PathLike, *, progress: bool = True) -> TrainResult:
     """Continue training the SFT LoRA adapter with GRPO on ``programs`` (prompt = the strategist's
     messages for each). Torch runs on one thread (compilers run beside it). Writes
-    ``output_dir/adapter``, ``train_log.csv`` and ``completions.csv``."""
+    ``output_dir/adapter``, ``train_log.csv`` and ``completions.csv``; ``progress`` shows a bar over
+    the steps."""
     from datasets import Dataset
     from transformers import set_seed
     from trl import GRPOConfig, GRPOTrainer
@@ -298,7 +333,7 @@ def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence
                             per_device_train_batch_size=settings.per_device_train_batch_size,
                             gradient_accumulation_steps=settings.gradient_accumulation_steps,
                             activation_checkpointing=False, seed=settings.seed, data_seed=settings.seed,
-                            logging_steps=settings.logging_steps, save_strategy="no", disable_tqdm=True,
+                            logging_steps=settings.logging_steps, save_strategy="no", disable_tqdm=not progress,
                             disable_dropout=True)  # policy and reference log-probs comparable
         trainer = GRPOTrainer(model=model, reward_funcs=[reward.format_reward, reward.cycle_reward], args=config,
                               train_dataset=dataset, processing_class=tokenizer)
@@ -311,13 +346,41 @@ def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence
     return result
 
 
-def reward_trend(log: pd.DataFrame, column: str = "reward") -> dict:
-    """Whether ``column`` rose over a run: mean over the first and the second half of the logged
-    steps, and the least-squares slope per step (positive = going up)."""
-    data = log.dropna(subset=[column])
-    if len(data) < 2:
-        raise EccoError(f"need at least two logged steps with '{column}' to see a trend")
-    half = len(data) // 2
-    slope = float(np.polyfit(data["step"].astype(float), data[column].astype(float), 1)[0])
-    return {"steps": len(data), "first_half_mean": float(data[column].iloc[:half].mean()),
-            "second_half_mean": float(data[column].iloc[half:].mean()), "slope_per_step": slope}
+def rewards_per_visit(completions: pd.DataFrame) -> pd.DataFrame:
+    """GRPO's reward per *visit* of a program: one row per (program, step) of the per-completion
+    record (:class:`CompilerReward` ``records``) with ``visit`` (1 = the first step that sampled the
+    program), ``completions`` and the group means of ``format_reward``, ``cycle_reward`` and
+    ``reward`` (their sum)."""
+    data = completions.dropna(subset=["step"]).astype({"format_reward": float, "cycle_reward": float})
+    data = data.assign(reward=data["format_reward"] + data["cycle_reward"])
+    visits = (data.groupby(["program", "step"], sort=True)
+              .agg(completions=("reward", "size"), format_reward=("format_reward", "mean"),
+                   cycle_reward=("cycle_reward", "mean"), reward=("reward", "mean")).reset_index())
+    visits.insert(2, "visit", visits.groupby("program").cumcount() + 1)
+    return visits
+
+
+def reward_trend(completions: pd.DataFrame) -> dict:
+    """Whether GRPO's reward (``format_reward + cycle_reward`` of each sampled completion, as in
+    :class:`CompilerReward` ``records``) rose over the run:
+
+    - ``steps``; ``first_half_mean``, ``second_half_mean``: mean reward of the completions of the
+      first and the second half of the steps; ``slope_per_step``: least-squares slope of the
+      per-step mean reward;
+    - ``programs_revisited``: programs sampled at two or more steps; ``paired_gain``: mean over them
+      of (mean reward at the program's last visit - at its first visit); ``programs_improved``: how
+      many of them rose. The paired numbers compare each program with itself, so which programs
+      the steps happened to draw cannot move them (per-step means mix easy and hard programs)."""
+    visits = rewards_per_visit(completions)
+    per_step = visits.groupby("step").apply(lambda g: (g["reward"] * g["completions"]).sum() / g["completions"].sum(),
+                                            include_groups=False)
+    if len(per_step) < 2:
+        raise EccoError("need completions from at least two steps to see a trend")
+    half = len(per_step) // 2
+    by_program = visits.groupby("program")["reward"]
+    gains = (by_program.last() - by_program.first())[by_program.size() >= 2]
+    return {"steps": len(per_step), "first_half_mean": float(per_step.iloc[:half].mean()),
+            "second_half_mean": float(per_step.iloc[half:].mean()),
+            "slope_per_step": float(np.polyfit(per_step.index.astype(float), per_step.to_numpy(float), 1)[0]),
+            "programs_revisited": int(len(gains)), "paired_gain": float(gains.mean()) if len(gains) else math.nan,
+            "programs_improved": int((gains > 0).sum())}

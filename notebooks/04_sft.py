@@ -33,7 +33,7 @@ from ecco_lib.dataset import read_jsonl
 from ecco_lib.experiments import write_table
 from ecco_lib.plots import plot_training_curves
 from ecco_lib.strategist import evaluate_strategist, resolve_model, summarize_outputs
-from ecco_lib.train import SFTSettings, sft
+from ecco_lib.train import SFTSettings, sft, sft_jobs
 
 cfg = load_profile(profile)
 tr = cfg["training"]
@@ -43,23 +43,24 @@ base = resolve_model(tr["model"])
 ev = cfg.evaluator(check=False)
 held_out = cap_per_suite(resolve("ecco://", split="test", cache=ev.cache), tr["eval_per_suite"])
 settings = SFTSettings.from_profile(tr["sft"])
+jobs = sft_jobs(tr["model"], tr["variants"], tr["size_models"])
+generation = dict(max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"])
 [p.uri for p in held_out]
 
 # %% [markdown]
 # The base model before any training (scored against the full response format).
 
 # %%
-outputs = {"base": evaluate_strategist(base, None, held_out, ev, variant="full",
-                                       max_new_tokens=tr["max_new_tokens"], seed=cfg.seed)}
-summarize_outputs(outputs["base"])
+outputs = {"base": evaluate_strategist(base, None, held_out, ev, variant="full", **generation)}
+summarize_outputs(outputs["base"], tr["max_new_tokens"])
 
 # %% [markdown]
-# One SFT run per dataset variant, same settings and budget.
+# One SFT run per dataset variant (and per extra model size, on the full variant), same settings and budget.
 
 # %%
-runs = {v: sft(base, read_jsonl(output_root() / "results" / "dataset" / f"cot_{v}.jsonl"), settings,
-               models / f"sft-{v}") for v in tr["variants"]}
-log = pd.concat([r.log.assign(variant=v) for v, r in runs.items()], ignore_index=True)
+runs = {j.name: sft(j.model, read_jsonl(output_root() / "results" / "dataset" / f"cot_{j.variant}.jsonl"),
+                    settings, models / j.name) for j in jobs}
+log = pd.concat([runs[j.name].log.assign(run=j.name, variant=j.variant) for j in jobs], ignore_index=True)
 write_table(log, results / "sft_log.csv")
 pd.DataFrame({v: {"seconds": r.seconds, "seconds_per_step": r.seconds_per_step} for v, r in runs.items()}).T
 
@@ -68,24 +69,24 @@ pd.DataFrame({v: {"seconds": r.seconds, "seconds_per_step": r.seconds_per_step} 
 
 # %%
 Image(filename=str(plot_training_curves(log, {"loss": "SFT loss"}, output_root() / "figures" / "sft_loss.png",
-                                        hue="variant")))
+                                        hue="run")))
 
 # %% [markdown]
 # Greedy answers of each SFT model on the held-out programs (each scored against its own variant's format).
 
 # %%
-for v, r in runs.items():
-    outputs[f"sft-{v}"] = evaluate_strategist(base, r.adapter_dir, held_out, ev, variant=v,
-                                              max_new_tokens=tr["max_new_tokens"], seed=cfg.seed)
+for j in jobs:
+    outputs[j.name] = evaluate_strategist(j.model, runs[j.name].adapter_dir, held_out, ev, variant=j.variant,
+                                          **generation)
 rows = pd.concat([t.assign(stage=stage) for stage, t in outputs.items()], ignore_index=True)
 write_table(rows, results / "eval_sft.csv")
-pd.DataFrame({stage: summarize_outputs(t) for stage, t in outputs.items()}).T
+pd.DataFrame({stage: summarize_outputs(t, tr["max_new_tokens"]) for stage, t in outputs.items()}).T
 
 # %% [markdown]
 # One answer of the full-variant model.
 
 # %%
-print(outputs[f"sft-{tr['variants'][0]}"]["text"].iloc[0])
+print(outputs[jobs[0].name]["text"].iloc[0])
 
 # %%
 ev.close()

@@ -26,12 +26,12 @@ profile = "default"
 import pandas as pd
 from IPython.display import Image
 
-from ecco_lib.benchmarks import cap_per_suite, resolve
+from ecco_lib.benchmarks import cap_per_suite, resolve, spread_over_suites
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import write_table
-from ecco_lib.plots import plot_training_curves
+from ecco_lib.plots import plot_stages, plot_training_curves
 from ecco_lib.strategist import evaluate_strategist, resolve_model, summarize_outputs
-from ecco_lib.train import GRPOSettings, grpo, reward_trend
+from ecco_lib.train import GRPOSettings, grpo, reward_trend, rewards_per_visit
 
 cfg = load_profile(profile)
 tr = cfg["training"]
@@ -39,7 +39,7 @@ results, models = output_root() / "results" / "training", output_root() / "resul
 base = resolve_model(tr["model"])
 ev = cfg.evaluator(check=False)
 variant = tr["variants"][0]
-train_programs = cap_per_suite(resolve("ecco://", split="train", cache=ev.cache), 2)[: tr["grpo_programs"]]
+train_programs = spread_over_suites(resolve("ecco://", split="train", cache=ev.cache), tr["grpo_programs"])
 held_out = cap_per_suite(resolve("ecco://", split="test", cache=ev.cache), tr["eval_per_suite"])
 [p.uri for p in train_programs]
 
@@ -59,10 +59,20 @@ Image(filename=str(plot_training_curves(
               "rewards/cycle_reward/mean": "cycle reward"}, output_root() / "figures" / "grpo_reward.png")))
 
 # %% [markdown]
-# Did the mean reward go up over the run? (first vs second half of the steps, and a least-squares slope per step)
+# Each program's reward at each visit (the steps that sampled it): a program compared with itself.
 
 # %%
-reward_trend(run.log)
+visits = rewards_per_visit(run.completions)
+Image(filename=str(plot_training_curves(
+    visits, {"reward": "total reward", "format_reward": "format reward", "cycle_reward": "cycle reward"},
+    output_root() / "figures" / "grpo_reward_per_program.png", hue="program", x="visit", xlabel="visit")))
+
+# %% [markdown]
+# Did the reward go up over the run? Per step (first vs second half, least-squares slope), and per program:
+# its reward at its last visit minus at its first.
+
+# %%
+reward_trend(run.completions)
 
 # %% [markdown]
 # What the sampled completions were: statuses of their sequences.
@@ -75,12 +85,20 @@ run.completions.groupby("step")["status"].value_counts().unstack(fill_value=0)
 
 # %%
 after = evaluate_strategist(base, run.adapter_dir, held_out, ev, variant=variant,
-                            max_new_tokens=tr["max_new_tokens"], seed=cfg.seed)
+                            max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"])
 earlier = pd.read_csv(results / "eval_sft.csv")
 rows = pd.concat([earlier[earlier["stage"].isin(["base", f"sft-{variant}"])], after.assign(stage=f"grpo-{variant}")],
                  ignore_index=True)
 write_table(rows, results / "eval_grpo.csv")
-pd.DataFrame({stage: summarize_outputs(t) for stage, t in rows.groupby("stage", sort=False)}).T
+stages = pd.DataFrame({stage: summarize_outputs(t, tr["max_new_tokens"])
+                       for stage, t in rows.groupby("stage", sort=False)}).T
+stages
+
+# %% [markdown]
+# The same as a figure: answer-quality rates and mean I_O3 per stage.
+
+# %%
+Image(filename=str(plot_stages(stages, output_root() / "figures" / "strategist_stages.png")))
 
 # %%
 ev.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecco_lib.benchmarks import embedded, resolve
+from ecco_lib.benchmarks import cap_per_suite, embedded, resolve, spread_over_suites
 from ecco_lib.errors import BadProgramError
 from ecco_lib.llvm import EvaluationCache, Evaluator, Pipeline, find_toolchain
 from ecco_lib.llvm.toolchain import TOOLS
@@ -87,3 +87,18 @@ def test_non_ir_file_is_rejected_with_the_tool_message(tmp_path, content, messag
 def test_unknown_benchmarks_are_one_clear_error(spec):
     with pytest.raises(BadProgramError):
         resolve(spec)
+
+
+def test_spread_over_suites_and_cap_per_suite():
+    train = resolve("ecco://", split="train")
+    suites = list(dict.fromkeys(p.suite for p in train))
+    assert len(suites) == 7 and len(train) == 28
+    four = spread_over_suites(train, 4)
+    assert [p.suite for p in four] == suites[:4]
+    nine = spread_over_suites(train, 9)
+    assert [p.suite for p in nine] == suites + suites[:2]
+    assert nine[7] == [p for p in train if p.suite == suites[0]][1]
+    assert spread_over_suites(train, 100) == spread_over_suites(train, 28) and len(spread_over_suites(train, 100)) == 28
+    assert spread_over_suites(train, 0) == []
+    assert Counter(p.suite for p in cap_per_suite(train, 2)) == {s: 2 for s in suites}
+    assert cap_per_suite(train, None) == train

@@ -181,10 +181,13 @@ def test_random_responses_round_trip():
         assert parsed.render() == text
 
 
-def test_weights_within_the_tolerance_parse_and_are_normalised():
-    text = EXAMPLE.replace("0.40", "0.39")  # sums to 0.99
-    parsed = parse_response(text)
-    assert abs(sum(parsed.intents.values()) - 1) < 1e-9
+def test_weights_are_normalised_and_well_formed_only_when_they_sum_to_one():
+    for old, new, total in (("0.40", "0.39", 0.99), ("0.40", "0.10", 0.70), ("0.40", "2.40", 3.0)):
+        text = EXAMPLE.replace(old, new)
+        parsed = parse_response(text)
+        assert sum(parsed.intents.values()) == pytest.approx(1)
+        assert parsed.intents["loop-transformation"] == pytest.approx(float(new) / total, abs=0.011)
+        assert format_reward_parts(text)["intents_well_formed"] is (abs(total - 1) <= INTENT_TOLERANCE)
     assert INTENT_TOLERANCE == 0.02
 
 
@@ -202,7 +205,8 @@ MALFORMED = {
     "line without weight": (EXAMPLE.replace("scalar-simplification: 0.25", "scalar-simplification"),
                             "intents line 'scalar-simplification' is not 'category: weight'"),
     "negative weight": (EXAMPLE.replace("0.35", "-0.35"), "negative weight -0.35 for category 'memory-to-register'"),
-    "weights not summing to 1": (EXAMPLE.replace("0.40", "0.30"), "intent weights sum to 0.900, not 1"),
+    "all weights zero": (EXAMPLE.replace("0.35", "0").replace("0.25", "0").replace("0.40", "0.00"),
+                         "intent weights are all zero"),
     "duplicated category": (EXAMPLE.replace("scalar-simplification: 0.25", "memory-to-register: 0.25"),
                             "duplicated category 'memory-to-register'"),
     "empty sequence": (EXAMPLE.replace("mem2reg, instcombine, loop-rotate, licm", "  "), "empty <sequence>"),
@@ -238,8 +242,7 @@ def test_format_reward_parts_never_raises():
     assert format_reward_parts(EXAMPLE) == {"parses": True, "valid_passes": True, "intents_well_formed": True,
                                             "reason": None}
     bad_sum = format_reward_parts(EXAMPLE.replace("0.40", "0.10"))
-    assert bad_sum["parses"] is False and bad_sum["valid_passes"] is True
-    assert bad_sum["intents_well_formed"] is False and "sum to" in bad_sum["reason"]
+    assert bad_sum == {"parses": True, "valid_passes": True, "intents_well_formed": False, "reason": None}
     bad_pass = format_reward_parts(EXAMPLE.replace("licm", "licmm"))
     assert (bad_pass["parses"], bad_pass["valid_passes"], bad_pass["intents_well_formed"]) == (False, False, True)
     assert "licmm" in bad_pass["reason"]
@@ -253,9 +256,8 @@ def test_format_reward_parts_never_raises():
 # ---------------------------------------------------------------------------------------------
 
 def test_system_prompt_is_short_and_lists_the_categories_and_format():
-    assert len(SYSTEM_PROMPT.split()) < 250
-    for category, meaning in CATEGORIES.items():
-        assert f"- {category}: {meaning}" in SYSTEM_PROMPT
+    assert len(SYSTEM_PROMPT.split()) < 100  # every training step and every generation pays for its tokens
+    assert f"Categories: {', '.join(CATEGORIES)}." in SYSTEM_PROMPT
     for tag in ("<reasoning>", "</reasoning>", "<intents>", "</intents>", "<sequence>", "</sequence>"):
         assert SYSTEM_PROMPT.count(tag) == 1
 
@@ -677,10 +679,27 @@ def test_plot_datasheet_writes_one_png(evidences, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["datasheet.png"]
 
 
-def test_concise_teacher_is_shorter_and_keeps_the_evidence_grounded_parts():
+def test_concise_teacher_writes_one_line_per_pass_from_the_same_evidence():
     evidence = make_evidence()
     full = parse_response(EvidenceTeacher(seed=3).respond(evidence, variant="full"))
     concise = parse_response(EvidenceTeacher(seed=3, concise=True).respond(evidence, variant="full"))
-    assert len(concise.reasoning) < len(full.reasoning)
+    assert len(concise.reasoning) < len(full.reasoning) / 2
     assert concise.sequence == full.sequence and concise.intents == full.intents
+    lines = concise.reasoning.splitlines()
+    core = evidence["pruning"]["core"]
+    assert len(lines) == 1 + len(core)
+    assert [line.split(":")[0] for line in lines[1:]] == [f"{i + 1}. {name}" for i, name in enumerate(core)]
+    # the pass whose removal costs most is named the key pass, in the prose and in the line
+    losses = [p["performance"]["removal_loss"] for p in evidence["passes"]]
+    key = losses.index(max(losses))
+    assert "the key pass" in lines[1 + key] and sum("the key pass" in line for line in lines) == 1
+    # a pass that saves no cycles on its own (make_evidence builds loop-rotate so) is an enabler
+    rotated = EvidenceTeacher(seed=3, concise=True).respond(make_evidence(core=("mem2reg", "loop-rotate", "licm")),
+                                                            variant="full")
+    assert "2. loop-rotate: " in rotated and "prepares later passes" in parse_response(rotated).reasoning.splitlines()[2]
+    assert quoted_measurements(concise.reasoning, evidence) == []
+    blind = parse_response(EvidenceTeacher(seed=3, concise=True).respond(evidence, variant="no-evidence"))
+    assert [line.split(":")[0] for line in blind.reasoning.splitlines()[1:]] == \
+        [f"{i + 1}. {name}" for i, name in enumerate(core)]
+    assert "key pass" not in blind.reasoning and "minor" not in blind.reasoning
     assert make_teacher({"kind": "evidence", "concise": True}, seed=3).concise

@@ -82,6 +82,24 @@ def test_generation_is_seeded_and_survives_save_and_reload(tiny, bitcount, tmp_p
     assert reloaded.generate(bitcount, n=3, seed=7, temperature=1.0) == sampled
 
 
+def test_batched_greedy_answers_every_program_in_order(tiny_dir, session_cache):
+    programs = [resolve(uri, cache=session_cache)[0] for uri in
+                ("ecco://automotive/bitcount", "ecco://nas/ep", "ecco://hls/adpcm", "ecco://linalg/lu_getrf")]
+    strategist = Strategist.from_pretrained(tiny_dir, max_new_tokens=12)
+    texts, lengths = strategist.greedy(programs, batch_size=3)  # a full batch of 3, then 1
+    assert len(texts) == len(lengths) == 4
+    assert all(1 <= n <= 12 for n in lengths)
+    assert strategist.greedy(programs, batch_size=3) == (texts, lengths)
+    # the last batch holds one unpadded prompt: exactly what generate() produces for it
+    assert texts[3] == strategist.generate(programs[3])[0]
+    # prompts of different lengths were left-padded: every answer is the answer to its own program
+    singles = [strategist.greedy([p], batch_size=1)[0][0] for p in programs]
+    assert sum(a == b for a, b in zip(texts, singles)) >= 3
+    assert "<|endoftext|>" not in "".join(texts)
+    with pytest.raises(EccoError, match="batch_size=0"):
+        strategist.greedy(programs, batch_size=0)
+
+
 @pytest.mark.parametrize("kwargs, fragment", [({"n": 2}, "identical"), ({"n": 0}, "at least one"),
                                               ({"temperature": -1.0}, "temperature")])
 def test_generation_rejects_bad_arguments(tiny, bitcount, kwargs, fragment):
@@ -112,6 +130,7 @@ def test_use_one_thread_restores_the_thread_count():
 def test_evaluate_outputs_with_the_real_evaluator(bitcount, evaluator):
     sequence_only = "<sequence>\nsroa, gvn\n</sequence>"
     texts = [VALID, "no tags at all", VALID.replace("simplifycfg", "no-such-pass"), sequence_only]
+    unscaled = VALID.replace("0.70", "1.40").replace("0.30", "0.60")  # parses (normalized), not well formed
     table = evaluate_outputs([bitcount] * 4, texts, evaluator)
     assert list(table["status"]) == ["ok", "malformed", "malformed", "malformed"]
     assert list(table["parses"]) == [True, False, False, False]
@@ -129,10 +148,16 @@ def test_evaluate_outputs_with_the_real_evaluator(bitcount, evaluator):
     assert summary["mean_i_o3"] == pytest.approx(ok["i_o3"])
     assert summary["mean_i_o3_all"] == pytest.approx(ok["i_o3"] / 4)
     assert summary["mean_best_i_o3"] == pytest.approx(ok["i_o3"])
+    assert (summary["valid_passes_rate"], summary["intents_well_formed_rate"]) == (0.5, 0.5)
+    assert "cut_off_rate" not in summary
+    assert summarize_outputs(table.assign(new_tokens=[10, 64, 64, 3]), max_new_tokens=64)["cut_off_rate"] == 0.5
 
     # the sequence-only ablation needs only <sequence>
     ablation = evaluate_outputs([bitcount], [sequence_only], evaluator, variant="no-reasoning")
     assert ablation["status"][0] == "ok" and ablation["sequence"][0] == "sroa,gvn"
+    scaled = evaluate_outputs([bitcount], [unscaled], evaluator).iloc[0]
+    assert (scaled["parses"], scaled["intents_well_formed"], scaled["status"]) == (True, False, "ok")
+    assert scaled["cycles"] == ok["cycles"]
 
     nothing = summarize_outputs(table.iloc[1:])
     assert math.isnan(nothing["mean_i_o3"]) and nothing["mean_i_o3_all"] == 0 and nothing["mean_best_i_o3"] == 0

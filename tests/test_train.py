@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -16,8 +17,8 @@ from ecco_lib.errors import EccoError
 from ecco_lib.evidence import CorePassPruner, collect_evidence
 from ecco_lib.search import SearchResult
 from ecco_lib.strategist import ModelNotFoundError, Strategist, build_tiny_model, load_model
-from ecco_lib.train import (CompilerReward, GRPOSettings, SFTSettings, build_sft_trainer, format_score, grpo,
-                            load_policy, sft, sft_dataset)
+from ecco_lib.train import (CompilerReward, GRPOSettings, SFTJob, SFTSettings, build_sft_trainer, format_score,
+                            grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs)
 
 pytestmark = pytest.mark.xdist_group("train")
 
@@ -168,3 +169,53 @@ def test_settings_from_profile():
         GRPOSettings.from_profile({"num_generations": 4, "per_device_train_batch_size": 6})
     with pytest.raises(EccoError, match="num_generations >= 2"):
         GRPOSettings(num_generations=1, per_device_train_batch_size=1)
+
+
+def test_sft_settings_accept_an_optional_layer_count():
+    assert SFTSettings.from_profile({"lora_top_layers": None}).lora_top_layers is None
+    assert SFTSettings.from_profile({"lora_top_layers": 1}).lora_top_layers == 1
+    with pytest.raises(EccoError, match="lora_top_layers = 'top' is not of type int"):
+        SFTSettings.from_profile({"lora_top_layers": "top"})
+
+
+def test_lora_top_layers_adapts_only_the_last_layers(tiny_dir, samples, tmp_path):
+    trainer = build_sft_trainer(tiny_dir, samples, SFTSettings(max_steps=1, lora_top_layers=1), tmp_path)
+    adapted = {name.split(".layers.")[1].split(".")[0] for name, p in trainer.model.named_parameters()
+               if p.requires_grad}
+    assert adapted == {"1"}  # the tiny model has layers 0 and 1
+    with pytest.raises(EccoError, match="lora_top_layers=3: the model has 2 layers"):
+        build_sft_trainer(tiny_dir, samples, SFTSettings(max_steps=1, lora_top_layers=3), tmp_path)
+
+
+def test_sft_jobs_cover_variants_then_model_sizes():
+    jobs = sft_jobs("smollm2-135m", ["full", "no-evidence"], ["Qwen/Qwen2.5-3B-Instruct", "models/qwen-7b"])
+    assert jobs == [SFTJob("sft-full", "smollm2-135m", "full"), SFTJob("sft-no-evidence", "smollm2-135m", "no-evidence"),
+                    SFTJob("sft-full@Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-3B-Instruct", "full"),
+                    SFTJob("sft-full@qwen-7b", "models/qwen-7b", "full")]
+    with pytest.raises(EccoError, match="collide: sft-full"):
+        sft_jobs("m", ["full", "full"])
+    with pytest.raises(EccoError, match="no dataset variants"):
+        sft_jobs("m", [])
+
+
+def test_reward_trend_compares_each_program_with_itself():
+    rows = []
+    # step 0 draws the easy program, steps 1-2 the hard one, step 3 the easy one again: per-step
+    # means fall, yet both programs' own rewards rose
+    for step, program, reward in [(0, "easy", 1.0), (1, "hard", -1.0), (2, "hard", -0.5), (3, "easy", 1.2)]:
+        rows += [{"step": step, "program": program, "format_reward": 1.0, "cycle_reward": reward + d}
+                 for d in (-0.1, 0.1)]
+    visits = rewards_per_visit(pd.DataFrame(rows))
+    assert visits[["program", "step", "visit", "completions"]].values.tolist() == [
+        ["easy", 0, 1, 2], ["easy", 3, 2, 2], ["hard", 1, 1, 2], ["hard", 2, 2, 2]]
+    assert visits["reward"].tolist() == pytest.approx([2.0, 2.2, 0.0, 0.5])
+    trend = reward_trend(pd.DataFrame(rows))
+    assert trend["steps"] == 4
+    assert trend["first_half_mean"] == pytest.approx(1.0) and trend["second_half_mean"] == pytest.approx(1.35)
+    assert trend["programs_revisited"] == 2 and trend["programs_improved"] == 2
+    assert trend["paired_gain"] == pytest.approx((0.2 + 0.5) / 2)
+    falling = pd.DataFrame(rows).assign(cycle_reward=lambda d: -d["step"].astype(float))
+    assert reward_trend(falling)["slope_per_step"] == pytest.approx(-1.0)
+    assert reward_trend(falling)["programs_improved"] == 0
+    with pytest.raises(EccoError, match="at least two steps"):
+        reward_trend(pd.DataFrame(rows[:2]))

@@ -16,7 +16,7 @@ from ecco_lib.benchmarks.program import Program
 from ecco_lib.errors import BadProgramError
 from ecco_lib.llvm.cache import EvaluationCache
 
-__all__ = ["Program", "cap_per_suite", "resolve", "resolve_all"]
+__all__ = ["Program", "cap_per_suite", "resolve", "resolve_all", "spread_over_suites"]
 
 
 def resolve(spec: str, cache: EvaluationCache | None = None, split: str | None = None) -> list[Program]:
@@ -52,3 +52,16 @@ def cap_per_suite(programs: Iterable[Program], cap: int | None) -> list[Program]
         if counts[program.suite] <= cap:
             kept.append(program)
     return kept
+
+
+def spread_over_suites(programs: Iterable[Program], count: int) -> list[Program]:
+    """``count`` programs taken round-robin over the suites (the first of every suite, then the
+    second, ...), suites in order of first appearance: a small sample that covers every domain."""
+    queues: dict[str, list[Program]] = {}
+    for program in programs:
+        queues.setdefault(program.suite, []).append(program)
+    chosen, depth = [], 0
+    while len(chosen) < count and any(depth < len(q) for q in queues.values()):
+        chosen += [q[depth] for q in queues.values() if depth < len(q)][:count - len(chosen)]
+        depth += 1
+    return chosen
