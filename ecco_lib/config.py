@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass, fields
-from typing import Mapping
+from typing import Mapping, get_args, get_type_hints
 from pathlib import Path
 
 import yaml
@@ -95,9 +95,6 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-_OPTIONAL_KINDS = {"int | None": int, "float | None": float, "str | None": str}
-
-
 def settings_from(cls, section: Mapping | None):
     """An instance of the settings dataclass ``cls`` from a profile section; unknown keys raise."""
     section = dict(section or {})
@@ -105,6 +102,7 @@ def settings_from(cls, section: Mapping | None):
     unknown = sorted(set(section) - set(known))
     if unknown:
         raise EccoError(f"unknown {cls.__name__} key(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    hints = get_type_hints(cls)
     values = {}
     for name, value in section.items():
         default = known[name].default
@@ -112,7 +110,7 @@ def settings_from(cls, section: Mapping | None):
             if value is None:
                 values[name] = None
                 continue
-            kind = _OPTIONAL_KINDS[str(known[name].type)]
+            kind = next(arg for arg in get_args(hints[name]) if arg is not type(None))
         else:
             kind = type(default)
         try:

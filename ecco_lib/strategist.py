@@ -52,6 +52,8 @@ CHATML_TEMPLATE = (
     "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 TINY_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+#: ``generate`` options of greedy decoding (the model's sampling defaults switched off).
+_GREEDY = dict(do_sample=False, temperature=None, top_p=None, top_k=None)
 
 
 class ModelNotFoundError(EccoError):
@@ -251,22 +253,26 @@ class Strategist:
             raise EccoError(f"temperature {temperature} must be a finite number >= 0")
         if temperature == 0 and n > 1:
             raise EccoError(f"n={n} greedy answers would be identical: set temperature > 0 to sample several")
-        options = dict(do_sample=False, temperature=None, top_p=None, top_k=None) if temperature == 0 else \
+        options = _GREEDY if temperature == 0 else \
             dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=None, num_return_sequences=n)
         texts, _ = self._generate([program], seed=seed, **options)
         return texts
 
-    def greedy(self, programs: Sequence[Program], *, batch_size: int = 8) -> tuple[list[str], list[int]]:
+    def greedy(self, programs: Sequence[Program], *, batch_size: int = 8,
+               progress: bool = False) -> tuple[list[str], list[int]]:
         """Greedy answers for ``programs`` (one each, in order) and the number of new tokens of each,
         generated ``batch_size`` prompts at a time (left-padded; on one CPU thread a batch of 7 gives
-        2.2x the tokens/s of one prompt). Deterministic for a fixed model, program list and batch
-        size; a program's answer may differ in the last float bits from ``generate(program)``."""
+        2.2x the tokens/s of one prompt); ``progress`` shows a bar over the batches. Deterministic
+        for a fixed model, program list and batch size; a program's answer may differ in the last
+        float bits from ``generate(program)``."""
+        from tqdm import tqdm
+
         if batch_size < 1:
             raise EccoError(f"batch_size={batch_size}: need at least 1")
         texts, lengths = [], []
-        for start in range(0, len(programs), batch_size):
-            batch_texts, batch_lengths = self._generate(programs[start:start + batch_size], seed=0, do_sample=False,
-                                                        temperature=None, top_p=None, top_k=None)
+        for start in tqdm(range(0, len(programs), batch_size), desc="greedy answers", unit="batch",
+                          disable=not progress):
+            batch_texts, batch_lengths = self._generate(programs[start:start + batch_size], seed=0, **_GREEDY)
             texts += batch_texts
             lengths += batch_lengths
         return texts, lengths
@@ -340,20 +346,11 @@ def evaluate_strategist(spec: str | os.PathLike, adapter: str | os.PathLike | No
                         batch_size: int = 8, progress: bool = True) -> pd.DataFrame:
     """Greedy answers of a model (plus optional adapter) for ``programs``, scored by
     :func:`evaluate_outputs`; adds the generated ``text``, its ``new_tokens`` (``max_new_tokens``
-    = cut off) and ``seconds`` (its batch's generation time divided by the batch size)."""
-    from tqdm import tqdm
-
+    = cut off) and ``seconds`` (the whole generation time divided by the number of programs)."""
     strategist = Strategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens)
-    texts, lengths, seconds = [], [], []
-    starts = range(0, len(programs), batch_size)
-    for start in tqdm(starts, desc=f"greedy answers ({Path(str(adapter or spec)).name})", unit="batch",
-                      disable=not progress):
-        batch = programs[start:start + batch_size]
-        began = time.perf_counter()
-        batch_texts, batch_lengths = strategist.greedy(batch, batch_size=batch_size)
-        texts += batch_texts
-        lengths += batch_lengths
-        seconds += [(time.perf_counter() - began) / len(batch)] * len(batch)
+    began = time.perf_counter()
+    texts, lengths = strategist.greedy(programs, batch_size=batch_size, progress=progress)
+    seconds = (time.perf_counter() - began) / max(1, len(programs))
     with use_one_thread():
         table = evaluate_outputs(programs, texts, evaluator, variant=variant)
     return table.assign(text=texts, new_tokens=lengths, seconds=seconds)

@@ -346,13 +346,18 @@ def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence
     return result
 
 
+def _rewarded(completions: pd.DataFrame) -> pd.DataFrame:
+    """The scored completions (a step recorded) with their total ``reward`` = format + cycle reward."""
+    data = completions.dropna(subset=["step"]).astype({"format_reward": float, "cycle_reward": float})
+    return data.assign(reward=data["format_reward"] + data["cycle_reward"])
+
+
 def rewards_per_visit(completions: pd.DataFrame) -> pd.DataFrame:
     """GRPO's reward per *visit* of a program: one row per (program, step) of the per-completion
     record (:class:`CompilerReward` ``records``) with ``visit`` (1 = the first step that sampled the
     program), ``completions`` and the group means of ``format_reward``, ``cycle_reward`` and
     ``reward`` (their sum)."""
-    data = completions.dropna(subset=["step"]).astype({"format_reward": float, "cycle_reward": float})
-    data = data.assign(reward=data["format_reward"] + data["cycle_reward"])
+    data = _rewarded(completions)
     visits = (data.groupby(["program", "step"], sort=True)
               .agg(completions=("reward", "size"), format_reward=("format_reward", "mean"),
                    cycle_reward=("cycle_reward", "mean"), reward=("reward", "mean")).reset_index())
@@ -371,13 +376,11 @@ def reward_trend(completions: pd.DataFrame) -> dict:
       of (mean reward at the program's last visit - at its first visit); ``programs_improved``: how
       many of them rose. The paired numbers compare each program with itself, so which programs
       the steps happened to draw cannot move them (per-step means mix easy and hard programs)."""
-    visits = rewards_per_visit(completions)
-    per_step = visits.groupby("step").apply(lambda g: (g["reward"] * g["completions"]).sum() / g["completions"].sum(),
-                                            include_groups=False)
+    per_step = _rewarded(completions).groupby("step")["reward"].mean()
     if len(per_step) < 2:
         raise EccoError("need completions from at least two steps to see a trend")
     half = len(per_step) // 2
-    by_program = visits.groupby("program")["reward"]
+    by_program = rewards_per_visit(completions).groupby("program")["reward"]
     gains = (by_program.last() - by_program.first())[by_program.size() >= 2]
     return {"steps": len(per_step), "first_half_mean": float(per_step.iloc[:half].mean()),
             "second_half_mean": float(per_step.iloc[half:].mean()),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from transformers import TrainerCallback
+from transformers import AutoConfig, TrainerCallback
 
 from ecco_lib.benchmarks import cap_per_suite, resolve
 from ecco_lib.config import load_profile, output_root
@@ -39,7 +39,7 @@ from ecco_lib.evidence import CorePassPruner, collect_evidence
 from ecco_lib.experiments import write_table
 from ecco_lib.llvm import EvaluationCache, Evaluator
 from ecco_lib.search import SearchResult
-from ecco_lib.strategist import Strategist, load_model
+from ecco_lib.strategist import Strategist, resolve_model
 from ecco_lib.train import GRPOSettings, SFTSettings, build_sft_trainer, grpo
 
 #: The sequence pruned into the SFT sample's core sequence (Algorithm 1), as if a search had found it.
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
                                 make_teacher(cfg["dataset"]["teacher"], seed), "full")
 
         profile_sft = SFTSettings.from_profile(cfg["training"]["sft"])
-        layers = load_model(model_spec)[0].config.num_hidden_layers
+        layers = AutoConfig.from_pretrained(resolve_model(model_spec), local_files_only=True).num_hidden_layers
         previous = torch.get_num_threads()
         for top in (None, layers // 2):
             settings = replace(profile_sft, max_steps=args.sft_steps, gradient_accumulation_steps=1,
