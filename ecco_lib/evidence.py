@@ -49,6 +49,10 @@ class PruneResult:
     evaluations: int = 0
 
 
+class EvidenceError(RuntimeError):
+    """One program's search, pruning or evidence could not be completed (a recorded failure)."""
+
+
 class CorePassPruner:
     """Algorithm 1 (core-pass pruning) on top of an :class:`Evaluator`."""
 
@@ -63,7 +67,7 @@ class CorePassPruner:
         current = list(sequence)
         cycles = self.cycles(program, current)
         if cycles == float("inf"):
-            raise ValueError(f"{program.uri}: the sequence to prune does not evaluate: {','.join(sequence)}")
+            raise EvidenceError(f"{program.uri}: the sequence to prune does not evaluate: {','.join(sequence)}")
         result = PruneResult(original=tuple(sequence), core=(), cycles_original=int(cycles), cycles_core=0)
         evaluations = 1
         removed = True
@@ -96,16 +100,22 @@ def collect_evidence(program, prune: PruneResult, search: SearchResult, evaluato
     pipelines = [Pipeline.of_level("O3"), Pipeline.of_level("Oz")] + \
         [Pipeline(passes=s) for s in prefixes + removals + skips]
     rows = evaluator.evaluate_many([(program, p) for p in pipelines], progress=False)
-    failed = [(r.pipeline, r.status) for r in rows if not r.ok]
+    failed = [(r.pipeline, r.status, r.error) for r in rows if not r.ok]
     if failed:
-        raise RuntimeError(f"{program.uri}: evidence evaluations failed: {failed[:3]}")
+        raise EvidenceError(f"{program.uri}: {len(failed)} evidence evaluation(s) failed, first: {failed[0]}")
     c = [r.cycles for r in rows]
     c_o3, c_oz = c[0], c[1]
     c_prefix, c_removal, c_skip = c[2:3 + k], c[3 + k:3 + 2 * k], c[3 + 2 * k:]
     if c_prefix[-1] != prune.cycles_core:
-        raise RuntimeError(f"{program.uri}: core cycles {c_prefix[-1]} differ from pruning's {prune.cycles_core}")
+        raise EvidenceError(f"{program.uri}: core cycles {c_prefix[-1]} differ from pruning's {prune.cycles_core}")
 
-    irs = [program.ir] + [run_opt(program.ir, Pipeline(passes=s).opt_text, timeout_s)["ir"] for s in prefixes[1:]]
+    irs = [program.ir]
+    for sequence, row in zip(prefixes[1:], rows[3:3 + k]):
+        rerun = run_opt(program.ir, Pipeline(passes=sequence).opt_text, timeout_s)
+        if rerun["status"] != "ok" or rerun["ir_hash"] != row.ir_hash:  # LLVM crashes can be nondeterministic
+            raise EvidenceError(f"{program.uri}: opt is not deterministic for {','.join(sequence)}: "
+                                f"{rerun.get('error') or 'a second run wrote different IR'}")
+        irs.append(rerun["ir"])
     autophase = [features.autophase(ir) for ir in irs]
     structure = [features.ir_structure(ir) for ir in irs]
 
@@ -143,28 +153,45 @@ def collect_evidence(program, prune: PruneResult, search: SearchResult, evaluato
 
 @dataclass
 class ProgramOutcome:
-    """Everything dataset construction learned about one training program."""
+    """Everything dataset construction learned about one training program. ``failures`` records
+    every step that could not be completed (stage, sequence, error); ``search`` is None when the
+    search itself failed."""
 
-    search: SearchResult
-    prunes: list[PruneResult]
-    evidence: list[dict]
+    program: str
+    search: SearchResult | None
+    prunes: list[PruneResult] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
 
 
 def process_program(program, evaluator: Evaluator, config: GAConfig, *, seed: int, sequences: int,
                     seeder: BigramSeeder | None = None) -> ProgramOutcome:
     """Search, then prune the ``sequences`` best distinct sequences that beat -O3 (or the best one
-    when none does), then collect evidence for each distinct core."""
-    result = GeneticSearch(evaluator, config, seeder=seeder).run(program, seed=seed)
+    when none does), then collect evidence for each distinct core. A failing step is recorded in
+    the outcome's ``failures`` and the next one goes on; it never raises for a failed evaluation."""
+    outcome = ProgramOutcome(program.uri, None)
+    try:
+        outcome.search = result = GeneticSearch(evaluator, config, seeder=seeder).run(program, seed=seed)
+    except EvidenceError as exc:
+        outcome.failures.append({"stage": "search", "sequence": "", "error": str(exc)})
+        return outcome
     top = result.top(sequences)
     winners = [(s, c) for s, c in top if result.cycles_O3 and c < result.cycles_O3] or top[:1]
-    prunes, evidence, seen = [], [], set()
+    if not winners:
+        outcome.failures.append({"stage": "search", "sequence": "", "error": "no searched sequence evaluates"})
+    seen = set()
     for sequence, _ in winners:
-        prune = CorePassPruner(evaluator).prune(program, sequence)
-        prunes.append(prune)
-        if prune.core and prune.core not in seen:
-            seen.add(prune.core)
-            evidence.append(collect_evidence(program, prune, result, evaluator))
-    return ProgramOutcome(result, prunes, evidence)
+        stage = "pruning"
+        try:
+            prune = CorePassPruner(evaluator).prune(program, sequence)
+            outcome.prunes.append(prune)
+            if prune.core and prune.core not in seen:
+                seen.add(prune.core)
+                stage = "evidence"
+                outcome.evidence.append(collect_evidence(program, prune, result, evaluator))
+        except EvidenceError as exc:
+            outcome.failures.append({"stage": stage, "sequence": ",".join(sequence), "error": str(exc)})
+    return outcome
 
 
 def process_programs(programs: Sequence, evaluator: Evaluator, config: GAConfig, *, seed: int, sequences: int,
@@ -183,12 +210,20 @@ def process_programs(programs: Sequence, evaluator: Evaluator, config: GAConfig,
     return outcomes
 
 
+def failure_table(outcomes: Sequence[ProgramOutcome]) -> pd.DataFrame:
+    """One row per step that could not be completed: program, stage, sequence, error."""
+    return pd.DataFrame([{"program": o.program, **f} for o in outcomes for f in o.failures],
+                        columns=["program", "stage", "sequence", "error"])
+
+
 def search_table(outcomes: Sequence[ProgramOutcome], programs: Sequence) -> pd.DataFrame:
-    """One row per program: the best searched sequence vs -O3 and -Oz, and its pruned core."""
+    """One row per program whose search finished: the best searched sequence vs -O3 and -Oz."""
     suites = {p.uri: p.suite for p in programs}
     rows = []
     for outcome in outcomes:
         r = outcome.search
+        if r is None:
+            continue
         ev = outcome.evidence[0] if outcome.evidence else None
         c_oz = ev["cycles"]["Oz"] if ev else None
         rows.append({**r.as_row(), "suite": suites[r.program], "cycles_Oz": c_oz,
@@ -210,7 +245,7 @@ def search_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def pruning_table(outcomes: Sequence[ProgramOutcome]) -> pd.DataFrame:
     """One row per pruned sequence: lengths and cycles before and after Algorithm 1."""
-    return pd.DataFrame([{"program": o.search.program, "length_before": len(p.original), "length_after": len(p.core),
+    return pd.DataFrame([{"program": o.program, "length_before": len(p.original), "length_after": len(p.core),
                           "cycles_before": p.cycles_original, "cycles_after": p.cycles_core, "sweeps": p.sweeps,
                           "evaluations": p.evaluations, "core": ",".join(p.core)}
                          for o in outcomes for p in o.prunes])
@@ -284,7 +319,8 @@ def load_evidence(directory: str | os.PathLike) -> list[dict]:
 
 
 def reevaluate(evidences: Sequence[dict], programs: dict, evaluator: Evaluator) -> pd.DataFrame:
-    """Re-evaluate every evidence's core sequence: ``matches`` says its cycles equal the claim."""
+    """Re-evaluate every evidence's core sequence: ``matches`` says its cycles equal the claim
+    (a record that does not match is one whose opt output is not reproducible: drop it)."""
     rows = evaluator.evaluate_many([(programs[ev["program"]], Pipeline(passes=tuple(ev["pruning"]["core"])))
                                     for ev in evidences], desc="re-evaluating")
     return pd.DataFrame([{"program": ev["program"], "core": ",".join(ev["pruning"]["core"]),

@@ -25,7 +25,7 @@ from ecco_lib.config import settings_from
 from ecco_lib.errors import UnknownPassError
 from ecco_lib.llvm.evaluate import Evaluator
 from ecco_lib.llvm.metric import improvement_over_o3
-from ecco_lib.llvm.passes import NEEDS_RUNTIME, PASS_NAMES, REGISTRY, lookup
+from ecco_lib.llvm.passes import SEARCH_PASSES, lookup
 from ecco_lib.llvm.pipeline import Pipeline
 from ecco_lib.llvm.toolchain import find_toolchain
 
@@ -55,9 +55,9 @@ class PassSampler(Protocol):
 
 
 class UniformPassSampler:
-    """Every registry pass with equal probability."""
+    """Every pass of the search space (:data:`~ecco_lib.llvm.passes.SEARCH_PASSES`) with equal probability."""
 
-    def __init__(self, passes: Sequence[str] = PASS_NAMES):
+    def __init__(self, passes: Sequence[str] = SEARCH_PASSES):
         self.passes = tuple(passes)
 
     def sample(self, rng: random.Random) -> str:
@@ -84,12 +84,11 @@ class BigramSeeder:
     """Draws whole sequences from a Markov chain over registry passes: the first pass by its
     frequency in the -O pipelines, each next pass by P(next | previous) estimated from the
     pipelines' orderings plus extra weighted pairs (e.g. synergistic pairs found in evidence),
-    with add-``smoothing`` so every allowed pass stays reachable. Passes that need a runtime
-    library are never drawn."""
+    with add-``smoothing`` so every pass of the search space stays reachable."""
 
     def __init__(self, levels: Sequence[str] = ("O1", "O2", "O3", "Os", "Oz"),
                  extra_pairs: dict[tuple[str, str], float] | None = None, smoothing: float = 0.01):
-        self.allowed = tuple(p.name for p in REGISTRY if p.name not in NEEDS_RUNTIME)
+        self.allowed = SEARCH_PASSES
         counts: dict[str, Counter] = defaultdict(Counter)
         frequency: Counter = Counter()
         for level in levels:

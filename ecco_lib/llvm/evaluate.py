@@ -182,14 +182,16 @@ class _Batch:
         self.reference_key: dict[int, str] = {}
 
     # keys ------------------------------------------------------------------------------------
+    # Each key carries its step's measuring version (steps.STEP_VERSIONS): changing how a step
+    # measures makes its old entries unreachable instead of silently reused.
     def opt_key(self, program: Program, pipeline: Pipeline) -> str:
-        return f"{program.ir_hash}|{pipeline.opt_text}|{self.tools}"
+        return f"v{steps.STEP_VERSIONS['opt']}|{program.ir_hash}|{pipeline.opt_text}|{self.tools}"
 
     def backend_key(self, ir_hash: str) -> str:
-        return f"{ir_hash}|{self.ev._metric_key}|{self.tools}"
+        return f"v{steps.STEP_VERSIONS['backend']}|{ir_hash}|{self.ev._metric_key}|{self.tools}"
 
     def run_key(self, ir_hash: str, llc_opt: str) -> str:
-        return f"{ir_hash}|host-{llc_opt}|{self.tools}"
+        return f"v{steps.STEP_VERSIONS['runs']}|{ir_hash}|host-{llc_opt}|{self.tools}"
 
     # scheduling -----------------------------------------------------------------------------------
     def run(self) -> list[Measurement]:
@@ -245,7 +247,7 @@ class _Batch:
             self.run_done[key] = cached
         else:
             cs = self.ev.check_settings
-            self.submit(("run", key), steps.run_executable, ir, llc_opt, cs.repeats, cs.timeout_s)
+            self.submit(("run", key), steps.run_executable, ir, llc_opt, cs.repeats, cs.timeout_s, self.ev.timeout_s)
         return key
 
     def on_done(self, tag: tuple, result: dict) -> None:
@@ -309,6 +311,8 @@ class _Batch:
             row.status, row.error = opt["status"], opt["error"]
         else:
             row.ir_hash, row.ir_instructions = opt["ir_hash"], opt["ir_instructions"]
+            if opt.get("measure_error"):
+                row.extra["measure_error"] = opt["measure_error"]
             backend = self.backend_done.get(opt["ir_hash"])
             if backend is None:
                 return None
@@ -339,6 +343,8 @@ class _Batch:
             return None
         if reference["status"] != "ok":
             return "unchecked", f"no check: the -O0 reference build failed: {reference['error']}", None
+        if candidate["status"] == "unchecked":
+            return "unchecked", f"no check: {candidate['error']}", None
         if candidate["status"] != "ok":
             return candidate["status"], candidate["error"], None
         if candidate["output_digest"] != reference["output_digest"]:

@@ -5,7 +5,10 @@ pass is wrapped at its own level. Consecutive passes of one level share one adap
 pass manager grouped consecutive function passes into one function pass manager:
 ``mem2reg, licm, loop-rotate, inline`` becomes
 ``function(mem2reg,loop-mssa(licm,loop-rotate)),cgscc(inline)``. Loop passes run under
-``loop-mssa`` because ``licm`` (and others) need MemorySSA.
+``loop-mssa`` because ``licm`` (and others) need MemorySSA, except the passes of
+:data:`~ecco_lib.llvm.passes.LOOP_PASSES_WITHOUT_MEMORYSSA`, which run under a plain ``loop(...)``
+adaptor of their own: opt-19 aborts a MemorySSA loop pipeline containing a pass that does not
+preserve it ("Loop pass manager using MemorySSA contains a pass that does not preserve MemorySSA").
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ecco_lib.errors import EccoError
-from ecco_lib.llvm.passes import lookup, parse_sequence
+from ecco_lib.llvm.passes import LOOP_PASSES_WITHOUT_MEMORYSSA, lookup, parse_sequence
 
 O_LEVELS = ("O0", "O1", "O2", "O3", "Os", "Oz")
 
@@ -24,11 +27,12 @@ def wrap_sequence(names: Iterable[str]) -> str:
     parts: list[str] = []
     function_group: list[str] = []
     loop_group: list[str] = []
+    loop_adaptor = ["loop-mssa"]
     cgscc_group: list[str] = []
 
     def flush_loops() -> None:
         if loop_group:
-            function_group.append(f"loop-mssa({','.join(loop_group)})")
+            function_group.append(f"{loop_adaptor[0]}({','.join(loop_group)})")
             loop_group.clear()
 
     def flush_functions() -> None:
@@ -46,6 +50,10 @@ def wrap_sequence(names: Iterable[str]) -> str:
         p = lookup(name)
         if p.level == "loop":
             flush_cgscc()
+            adaptor = "loop" if p.name in LOOP_PASSES_WITHOUT_MEMORYSSA else "loop-mssa"
+            if adaptor != loop_adaptor[0]:
+                flush_loops()
+                loop_adaptor[0] = adaptor
             loop_group.append(p.text)
         elif p.level == "function":
             flush_cgscc()
