@@ -14,7 +14,7 @@ STAMP := $(VENV)/.ecco-installed
 CGYM_WHEEL := tests/fixtures/.downloads/compiler_gym-0.2.5-py3-none-manylinux2014_x86_64.whl
 LLVM_TOOLS := opt-19 llc-19 llvm-mca-19 llvm-mc-19 llvm-link-19 clang-19
 
-.PHONY: setup toolchain test reproduce bench lint notebooks clean
+.PHONY: setup toolchain test test-fast reproduce bench lint notebooks clean
 
 setup: toolchain $(STAMP)
 
@@ -44,6 +44,10 @@ $(CGYM_WHEEL):
 
 test: setup $(CGYM_WHEEL)
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# The inner loop: every test not marked `slow` (see pyproject.toml); `make test` runs them all.
+test-fast: setup $(CGYM_WHEEL)
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 reproduce: setup
 	$(VENV)/bin/ecco reproduce --profile $(PROFILE)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import Sequence
 
+from ecco_lib.cliargs import join_dash_values, positive_int
 from ecco_lib.errors import EccoError
 from ecco_lib.reproduce import NotebookFailed
 
@@ -21,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="default", help="smoke, default, full or a YAML path (default: default)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: profile, else all cores)")
+    p.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: profile, else all cores)")
     p.add_argument("--check", action=argparse.BooleanOptionalAction, default=None,
                    help="build and run optimized programs against the -O0 build (default: profile)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the evaluation cache")
@@ -46,6 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per row")
     _add_common(p)
 
+    p = sub.add_parser("optimize", help="search a pass sequence for each program at a counted budget")
+    p.add_argument("programs", nargs="+", metavar="PROGRAM")
+    p.add_argument("--method", default="ga", help="search method (see `ecco methods`; default: ga)")
+    p.add_argument("--budget", type=int, default=None,
+                   help="distinct evaluations per program, failed and cached ones included (default: profile)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the profile's seed)")
+    p.add_argument("--json", action="store_true", help="one JSON object per program")
+    p.add_argument("--emit-ir", metavar="FILE", help="write the best optimized IR (.ll text, else bitcode); one program")
+    _add_common(p)
+
+    p = sub.add_parser("methods", help="list the search methods, their sources and settings")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--profile", default="default")
+
     p = sub.add_parser("suites", help="list the embedded suites and their programs")
     p.add_argument("--json", action="store_true")
 
@@ -68,25 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _evaluator_for(args, profile):
     overrides = {}
-    if args.jobs:
+    if args.jobs is not None:
         overrides["jobs"] = args.jobs
     if args.check is not None:
         overrides["check"] = args.check
-        overrides["check_settings"] = profile.check
+        overrides["check_settings"] = profile.check_settings
     if args.no_cache:
         overrides["cache"] = False
     return profile.evaluator(**overrides)
 
 
 def _print_rows(rows: list[dict], as_json: bool, columns: Sequence[str]) -> None:
+    """JSON lines, or a table; a table of results (with a status column) shows ``ok (unchecked)``
+    and ends with the summary lines of :func:`ecco_lib.report.summary_lines`."""
     if as_json:
         for row in rows:
             print(json.dumps(row))
         return
     import pandas as pd
 
+    from ecco_lib.report import labelled, summary_lines
+
+    results = "status" in columns
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
-        print(pd.DataFrame(rows)[list(columns)].to_string(index=False))
+        print(pd.DataFrame(labelled(rows) if results else rows)[list(columns)].to_string(index=False))
+    for line in summary_lines(rows, what=None) if results else []:
+        print(line)
 
 
 def cmd_evaluate(args) -> int:
@@ -95,7 +118,8 @@ def cmd_evaluate(args) -> int:
     from ecco_lib.llvm.pipeline import Pipeline
 
     profile = load_profile(args.profile)
-    pipeline = Pipeline.of_passes(args.passes) if args.passes is not None else Pipeline.of_level(args.level or "O3")
+    pipeline = Pipeline.of_passes(args.passes) if args.passes is not None else Pipeline.of_level(
+        "O3" if args.level is None else args.level)
     with _evaluator_for(args, profile) as ev:
         programs = resolve_all(args.programs, cache=ev.cache)
         rows = ev.evaluate_many([(p, pipeline) for p in programs])
@@ -107,23 +131,80 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_baselines(args) -> int:
+    from ecco_lib.atomic import check_writable
     from ecco_lib.benchmarks import resolve_all
+    from ecco_lib.cliargs import level_list
     from ecco_lib.config import load_profile
     from ecco_lib.experiments import o_level_table, suite_scores, write_table
-    from ecco_lib.llvm.pipeline import Pipeline
+    from ecco_lib.report import summary_lines
 
     profile = load_profile(args.profile)
-    levels = [Pipeline.of_level(l).level for l in args.levels.split(",")] if args.levels else profile["o_levels"]
+    levels = level_list(args.levels) if args.levels is not None else profile["o_levels"]
+    if args.csv is not None:
+        check_writable(args.csv)  # before the run, not after it
     with _evaluator_for(args, profile) as ev:
         programs = resolve_all(args.programs, cache=ev.cache)
         table = o_level_table(programs, ev, levels)
-    if args.csv:
+    if args.csv is not None:
         write_table(table, args.csv)
     if args.json:
         _print_rows(table.to_dict("records"), True, [])
     else:
         print((100 * suite_scores(table)).round(2).to_string(float_format=lambda v: f"{v:.2f}"))
         print("(mean I_O3 in %, ok rows only; 'average' = unweighted mean of suite means)")
+        for line in summary_lines(table.to_dict("records")):
+            print(line)
+    return 0
+
+
+def _search_section(profile) -> dict:
+    section = profile.data.get("search")
+    if not isinstance(section, dict) or "budget" not in section:
+        raise EccoError(f"profile '{profile.name}' has no search section with a budget")
+    return section
+
+
+def cmd_optimize(args) -> int:
+    from ecco_lib.atomic import check_writable
+    from ecco_lib.benchmarks import resolve_all
+    from ecco_lib.config import load_profile
+    from ecco_lib.llvm.pipeline import Pipeline
+    from ecco_lib.search import Objective, make_optimizer
+    from ecco_lib.search.report import describe_result, emit_ir, optimize_record
+
+    profile = load_profile(args.profile)
+    section = _search_section(profile)
+    budget = args.budget if args.budget is not None else section["budget"]
+    seed = args.seed if args.seed is not None else profile.seed
+    optimizer, settings = make_optimizer(args.method, (section.get("methods") or {}).get(args.method))
+    if args.emit_ir:
+        check_writable(args.emit_ir)
+    with _evaluator_for(args, profile) as ev:
+        programs = resolve_all(args.programs, cache=ev.cache)
+        if args.emit_ir and len(programs) != 1:
+            raise EccoError(f"--emit-ir writes one file: give one program (got {len(programs)})")
+        for program in programs:
+            result = optimizer.optimize(program, Objective(program, ev, budget), seed)
+            best = ev.evaluate(program, Pipeline(passes=result.best)) if result.found else None
+            record = optimize_record(result, best, settings)
+            if args.emit_ir and best is not None:
+                record["emitted_ir"] = str(emit_ir(program, result, args.emit_ir, ev.timeout_s))
+            print(json.dumps(record) if args.json else describe_result(program, record), flush=True)
+    return 0
+
+
+def cmd_methods(args) -> int:
+    from ecco_lib.config import load_profile
+    from ecco_lib.search import describe_methods
+
+    section = load_profile(args.profile).data.get("search") or {}
+    rows = describe_methods(section.get("methods"))
+    for row in rows:
+        if args.json:
+            print(json.dumps(row))
+        else:
+            settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items())
+            print(f"{row['method']:<6} {row['description']}\n       settings: {settings}")
     return 0
 
 
@@ -179,14 +260,14 @@ def cmd_datasets(args) -> int:
 
 def cmd_cache(args) -> int:
     from ecco_lib.config import load_profile
-    from ecco_lib.llvm.cache import EvaluationCache
+    from ecco_lib.llvm.cache import EvaluationCache, reset
 
-    cache = EvaluationCache(load_profile(args.profile)["execution"].get("cache_dir"))
+    directory = load_profile(args.profile)["execution"].get("cache_dir")
     if args.action == "clear":
-        cache.clear()
-        print(f"cleared {cache.path}")
-    else:
-        print(json.dumps({"path": str(cache.path), **cache.counts()}))
+        print(f"cleared {reset(directory).path}")
+        return 0
+    cache = EvaluationCache(directory)
+    print(json.dumps({"path": str(cache.path), **cache.counts()}))
     return 0
 
 
@@ -197,13 +278,19 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
-COMMANDS = {"evaluate": cmd_evaluate, "baselines": cmd_baselines, "suites": cmd_suites, "passes": cmd_passes,
+COMMANDS = {"evaluate": cmd_evaluate, "baselines": cmd_baselines, "optimize": cmd_optimize, "methods": cmd_methods,
+            "suites": cmd_suites, "passes": cmd_passes,
             "datasets": cmd_datasets, "cache": cmd_cache, "reproduce": cmd_reproduce}
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"ecco: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _one_line_warning
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
         return COMMANDS[args.command](args)
     except EccoError as exc:
         print(f"ecco: error: {exc}", file=sys.stderr)

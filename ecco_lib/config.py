@@ -1,7 +1,9 @@
 """Profiles: every budget, seed, model and metric setting of a run, in ``configs/<name>.yaml``.
 
 ``smoke`` (CI, minutes), ``default`` (2-core CPU, about an hour), ``full`` (GPU, paper scale).
-A profile may also be given as a path to a YAML file of the same shape.
+A profile may also be given as a path to a YAML file of the same shape. :func:`load_profile`
+validates the sections the evaluator uses (``seed``, ``execution``, ``metric``, ``check``,
+``benchmarks``, ``o_levels``), so a bad profile is one line before any work.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Profile:
     data: dict
 
     def __getitem__(self, key: str):
+        if key not in self.data:
+            raise EccoError(f"profile '{self.name}' has no section '{key}'")
         return self.data[key]
 
     @property
@@ -43,20 +47,25 @@ class Profile:
 
     @property
     def metric(self) -> MetricSettings:
-        return MetricSettings(**self.data["metric"])
+        return settings_from(MetricSettings, self["metric"])
+
+    @property
+    def check_settings(self) -> CheckSettings:
+        """The check section's limits (repeats, run timeout in s), whether or not it is enabled:
+        ``--check`` on a profile with checks off still honours them."""
+        section = {k: v for k, v in (self.data.get("check") or {}).items() if k != "enabled"}
+        return settings_from(CheckSettings, section)
 
     @property
     def check(self) -> CheckSettings | None:
-        check = self.data.get("check") or {}
-        if not check.get("enabled", False):
-            return None
-        return CheckSettings(repeats=int(check["repeats"]), timeout_s=float(check["timeout_s"]))
+        """:attr:`check_settings` when the profile enables checks, else None."""
+        return self.check_settings if (self.data.get("check") or {}).get("enabled", False) else None
 
     def evaluator(self, **overrides):
         """An :class:`~ecco_lib.llvm.evaluate.Evaluator` configured by this profile."""
         from ecco_lib.llvm.evaluate import Evaluator
 
-        ex = self.data["execution"]
+        ex = self["execution"]
         check = self.check
         kwargs = dict(metric=self.metric, jobs=ex.get("jobs"), executor=ex.get("executor", "local"),
                       ray_address=ex.get("ray_address"), cache=ex.get("cache_dir"),
@@ -69,7 +78,7 @@ class Profile:
         """The profile's benchmark programs (``benchmarks.programs`` URIs, ``per_suite`` cap)."""
         from ecco_lib.benchmarks import cap_per_suite, resolve_all
 
-        spec = self.data["benchmarks"]
+        spec = self["benchmarks"]
         return cap_per_suite(resolve_all(spec["programs"], cache=cache, split=spec.get("split")),
                              spec.get("per_suite"))
 
@@ -81,11 +90,68 @@ def load_profile(name_or_path: str | Path = "default", overrides: dict | None = 
         path = CONFIG_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
         raise EccoError(f"unknown profile '{name_or_path}' (known: {', '.join(PROFILES)}, or a YAML path)")
-    with open(path) as f:
-        data = yaml.safe_load(f)
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise EccoError(f"profile {path}: malformed YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EccoError(f"profile {path}: cannot read it: {exc}") from None
+    if not isinstance(data, dict):
+        raise EccoError(f"profile {path}: expected a mapping of sections, got {type(data).__name__}")
     if overrides:
         data = _merge(data, overrides)
-    return Profile(name=data.get("name", path.stem), data=data)
+    profile = Profile(name=str(data.get("name", path.stem)), data=data)
+    validate_profile(profile, str(path))
+    return profile
+
+
+_EXECUTION_KEYS = {"executor": (str,), "ray_address": (str, type(None)), "jobs": (int, type(None)),
+                   "cache_dir": (str, type(None)), "timeout_s": (int, float)}
+
+
+def validate_profile(profile: Profile, origin: str) -> None:
+    """Raise :class:`EccoError` (one line naming the key) unless the evaluator's sections are
+    present and well typed. (The metric's triple and CPU are checked against llc-19 when an
+    evaluator is made: :func:`ecco_lib.llvm.toolchain.check_target`.)"""
+    def fail(message: str):
+        raise EccoError(f"profile {origin}: {message}")
+
+    for section, kind in (("seed", int), ("execution", dict), ("metric", dict), ("check", dict),
+                          ("benchmarks", dict), ("o_levels", list)):
+        if section not in profile.data:
+            fail(f"missing section '{section}'")
+        value = profile.data[section]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            fail(f"section '{section}' must be a {kind.__name__}, got {value!r}")
+    execution = profile.data["execution"]
+    for key, value in execution.items():
+        if key not in _EXECUTION_KEYS:
+            fail(f"unknown execution key '{key}' (known: {', '.join(_EXECUTION_KEYS)})")
+        if not isinstance(value, _EXECUTION_KEYS[key]) or isinstance(value, bool):
+            fail(f"execution.{key} = {value!r} has the wrong type")
+    if execution.get("executor", "local") not in ("local", "ray"):
+        fail(f"execution.executor = {execution['executor']!r} (known: local, ray)")
+    if execution.get("jobs") is not None and execution["jobs"] < 1:
+        fail(f"execution.jobs = {execution['jobs']} (must be a positive integer or null)")
+    if not execution.get("timeout_s", 300) > 0:
+        fail(f"execution.timeout_s = {execution['timeout_s']} (must be positive, in seconds)")
+    enabled = profile.data["check"].get("enabled", False)
+    if not isinstance(enabled, bool):
+        fail(f"check.enabled = {enabled!r} (must be true or false)")
+    try:
+        profile.metric
+        profile.check_settings
+    except EccoError as exc:
+        fail(str(exc))
+    from ecco_lib.llvm.pipeline import O_LEVELS
+
+    bad = [level for level in profile.data["o_levels"] if level not in O_LEVELS]
+    if bad or not profile.data["o_levels"]:
+        fail(f"o_levels = {profile.data['o_levels']!r} (known: {', '.join(O_LEVELS)})")
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -106,10 +172,11 @@ def settings_from(cls, section: Mapping | None):
     values = {}
     for name, value in section.items():
         default = known[name].default
-        if default is None:  # an optional setting, annotated "<type> | None"
-            if value is None:
-                values[name] = None
-                continue
+        optional = type(None) in get_args(hints[name])  # annotated "<type> | None"
+        if optional and value is None:
+            values[name] = None
+            continue
+        if optional:
             kind = next(arg for arg in get_args(hints[name]) if arg is not type(None))
         else:
             kind = type(default)

@@ -98,14 +98,14 @@ def _screen(seed: int, evaluator: Evaluator, max_ir_instructions: int, run_timeo
         candidate.reason = "compile-failed"
         return candidate
     unoptimized = steps.run_opt(program.ir, "", evaluator.timeout_s)
-    if unoptimized["status"] != "ok":
+    if unoptimized["status"] != "ok" or unoptimized["ir_instructions"] is None:
         candidate.reason = "compile-failed"
         return candidate
     candidate.ir_instructions = unoptimized["ir_instructions"]
     if candidate.ir_instructions > max_ir_instructions:
         candidate.reason = "too-large"
         return candidate
-    run = steps.run_executable(program.ir, "O0", 1, run_timeout_s)
+    run = steps.run_executable(program.ir, "O0", 1, run_timeout_s, evaluator.timeout_s)
     if run["status"] == "timeout":
         candidate.reason = "run-timeout"
     elif run["status"] != "ok" or run["exit_code"] != 0:

@@ -13,27 +13,31 @@ Evidence for a core sequence ``c_1..c_k`` of program P (all cycle counts under t
 - features: the change of the 56 Autophase features across ``c_i`` (nonzero only);
 - synergy of each adjacent ordered pair (A, B) after the prefix P before A:
   ``gain(P+A+B) - gain(P+A) - gain(P+B)``, gains relative to ``C(P)`` over ``C_O3``.
+
+One :class:`EvidenceRecord` holds it; :func:`save_evidence` writes one JSON file per record.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pandas as pd
 from tqdm import tqdm
 
 from ecco_lib import features
 from ecco_lib.atomic import write_json
+from ecco_lib.errors import BadEvidenceError
 from ecco_lib.llvm.evaluate import Evaluator
 from ecco_lib.llvm.passes import CATEGORIES, REGISTRY, lookup
 from ecco_lib.llvm.pipeline import Pipeline
 from ecco_lib.llvm.steps import run_opt
-from ecco_lib.search import BigramSeeder, GAConfig, GeneticSearch, SearchResult
+from ecco_lib.search import BigramSeeder, GAConfig, GeneticSearch, OptimizationResult
 
 
 @dataclass
@@ -51,6 +55,97 @@ class PruneResult:
 
 class EvidenceError(RuntimeError):
     """One program's search, pruning or evidence could not be completed (a recorded failure)."""
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    """The evidence of one core sequence of one program, as :func:`collect_evidence` measures it.
+
+    Cycle counts are llvm-mca "Total Cycles" under ``metric``; gains, losses and synergies are
+    fractions of ``cycles["O3"]``. Fields (nested values are plain JSON; treat them as read-only):
+
+    - ``program`` (URI), ``suite``, ``input_hash`` (SHA-256 of the input IR);
+    - ``features``: the 56 Autophase counts of the input; ``function_properties``: LLVM's
+      ``print<func-properties>`` of the input; ``structure``: :func:`ecco_lib.features.ir_structure`;
+    - ``cycles``: ``input, O3, Oz, searched, core``;
+    - ``search``: ``sequence, evaluations, seed``; ``pruning``: ``original, core, removals, sweeps,
+      evaluations`` (Algorithm 1; ``removals`` in the order they happened);
+    - ``passes``: per core pass ``position, pass, category, structural, features_delta,
+      performance`` (``cycles_before, cycles_after, marginal_gain, removal_loss``); ``pass`` equals
+      ``pruning["core"][position]``;
+    - ``synergy``: per adjacent core pair ``first, second, gain_pair, gain_first, gain_second,
+      synergy``;
+    - ``metric`` (:meth:`MetricSettings.as_record`), ``llvm_version``.
+
+    Files carry :attr:`schema_version`; a file without one was written before it existed and is
+    version 1.
+    """
+
+    #: Version of the file format :meth:`save` writes and :meth:`load` reads.
+    schema_version: ClassVar[int] = 1
+
+    program: str
+    suite: str
+    input_hash: str
+    features: dict[str, int]
+    function_properties: dict[str, int]
+    structure: dict
+    cycles: dict[str, int]
+    search: dict
+    pruning: dict
+    passes: list[dict]
+    synergy: list[dict]
+    metric: dict
+    llvm_version: str
+
+    @property
+    def core(self) -> tuple[str, ...]:
+        """The core sequence (pass names in order)."""
+        return tuple(self.pruning["core"])
+
+    def to_dict(self) -> dict:
+        """The file's JSON object: ``schema_version``, then every field (deep copies)."""
+        return {"schema_version": self.schema_version, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "EvidenceRecord":
+        """The record of a JSON object (deep copies). No ``schema_version`` means version 1; a
+        version other than :attr:`schema_version`, a missing or an unknown key raises
+        :class:`BadEvidenceError`."""
+        version = data.get("schema_version", 1)
+        if isinstance(version, bool) or version != cls.schema_version:
+            raise BadEvidenceError(f"evidence schema_version {version!r} is not supported "
+                                   f"(this version reads {cls.schema_version})")
+        names = [f.name for f in fields(cls)]
+        missing = [n for n in names if n not in data]
+        unknown = [k for k in data if k not in names and k != "schema_version"]
+        if missing or unknown:
+            raise BadEvidenceError(f"evidence for {data.get('program', '<unnamed>')}: "
+                                   + "; ".join(f"{what} key(s) {', '.join(keys)}" for what, keys in
+                                               (("missing", missing), ("unknown", unknown)) if keys))
+        return cls(**copy.deepcopy({n: data[n] for n in names}))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the record as indented JSON, atomically."""
+        return write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "EvidenceRecord":
+        """Read a file written by :meth:`save` (or before versions existed); raises
+        :class:`BadEvidenceError` naming the file for anything else."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise BadEvidenceError(f"no such evidence file: {path}") from None
+        except json.JSONDecodeError as e:
+            raise BadEvidenceError(f"{path}: not JSON ({e.msg})") from None
+        if not isinstance(data, dict):
+            raise BadEvidenceError(f"{path}: not a JSON object")
+        try:
+            return cls.from_dict(data)
+        except BadEvidenceError as e:
+            raise BadEvidenceError(f"{path}: {e}") from None
 
 
 class CorePassPruner:
@@ -89,9 +184,10 @@ class CorePassPruner:
         return result
 
 
-def collect_evidence(program, prune: PruneResult, search: SearchResult, evaluator: Evaluator,
-                     timeout_s: float = 300.0) -> dict:
-    """The evidence record of one core sequence (the shape :mod:`ecco_lib.dataset` consumes)."""
+def collect_evidence(program, prune: PruneResult, search: OptimizationResult, evaluator: Evaluator,
+                     timeout_s: float = 300.0) -> EvidenceRecord:
+    """The evidence record of one core sequence; raises :class:`EvidenceError` when an evaluation
+    fails or opt does not reproduce its output."""
     core = list(prune.core)
     k = len(core)
     prefixes = [tuple(core[:i]) for i in range(k + 1)]
@@ -137,18 +233,18 @@ def collect_evidence(program, prune: PruneResult, search: SearchResult, evaluato
         gain_second = (base - c_skip[i]) / c_o3
         synergy.append({"first": core[i], "second": core[i + 1], "gain_pair": gain_pair, "gain_first": gain_first,
                         "gain_second": gain_second, "synergy": gain_pair - gain_first - gain_second})
-    return {
-        "program": program.uri, "suite": program.suite, "input_hash": program.ir_hash,
-        "features": autophase[0], "function_properties": features.function_properties(program.ir),
-        "structure": structure[0],
-        "cycles": {"input": c_prefix[0], "O3": c_o3, "Oz": c_oz, "searched": prune.cycles_original,
-                   "core": prune.cycles_core},
-        "search": {"sequence": list(prune.original), "evaluations": search.evaluations, "seed": search.seed},
-        "pruning": {"original": list(prune.original), "core": core, "removals": prune.removals,
-                    "sweeps": prune.sweeps, "evaluations": prune.evaluations},
-        "passes": passes, "synergy": synergy,
-        "metric": evaluator.metric.as_record(), "llvm_version": evaluator.toolchain.version,
-    }
+    return EvidenceRecord(
+        program=program.uri, suite=program.suite, input_hash=program.ir_hash,
+        features=autophase[0], function_properties=features.function_properties(program.ir),
+        structure=structure[0],
+        cycles={"input": c_prefix[0], "O3": c_o3, "Oz": c_oz, "searched": prune.cycles_original,
+                "core": prune.cycles_core},
+        search={"sequence": list(prune.original), "evaluations": search.evaluations, "seed": search.seed},
+        pruning={"original": list(prune.original), "core": core, "removals": prune.removals,
+                 "sweeps": prune.sweeps, "evaluations": prune.evaluations},
+        passes=passes, synergy=synergy,
+        metric=evaluator.metric.as_record(), llvm_version=evaluator.toolchain.version,
+    )
 
 
 @dataclass
@@ -158,9 +254,9 @@ class ProgramOutcome:
     search itself failed."""
 
     program: str
-    search: SearchResult | None
+    search: OptimizationResult | None
     prunes: list[PruneResult] = field(default_factory=list)
-    evidence: list[dict] = field(default_factory=list)
+    evidence: list[EvidenceRecord] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
 
 
@@ -225,7 +321,7 @@ def search_table(outcomes: Sequence[ProgramOutcome], programs: Sequence) -> pd.D
         if r is None:
             continue
         ev = outcome.evidence[0] if outcome.evidence else None
-        c_oz = ev["cycles"]["Oz"] if ev else None
+        c_oz = ev.cycles["Oz"] if ev else None
         rows.append({**r.as_row(), "suite": suites[r.program], "cycles_Oz": c_oz,
                      "vs_Oz": (c_oz - r.best_cycles) / c_oz if c_oz else None,
                      "beats_O3": bool(r.cycles_O3 and r.best_cycles < r.cycles_O3),
@@ -262,11 +358,11 @@ class EfficacyPrior:
     floor: float = 1e-3
 
     @classmethod
-    def from_evidence(cls, evidences: Sequence[dict], floor: float = 1e-3) -> "EfficacyPrior":
+    def from_evidence(cls, evidences: Sequence[EvidenceRecord], floor: float = 1e-3) -> "EfficacyPrior":
         occurrences = pd.DataFrame([{"pass": p["pass"], "category": p["category"],
                                      "gain": p["performance"]["marginal_gain"],
                                      "removal_loss": p["performance"]["removal_loss"]}
-                                    for ev in evidences for p in ev["passes"]],
+                                    for ev in evidences for p in ev.passes],
                                    columns=["pass", "category", "gain", "removal_loss"])
         stats = occurrences.groupby("pass").agg(count=("gain", "size"), mean_gain=("gain", "mean"),
                                                 mean_removal_loss=("removal_loss", "mean"))
@@ -298,10 +394,10 @@ class EfficacyPrior:
                    categories=pd.DataFrame(data["categories"]).set_index("category"), floor=data["floor"])
 
 
-def evidence_filename(evidence: dict, index: int) -> str:
+def evidence_filename(evidence: EvidenceRecord, index: int) -> str:
     """``<suite>/<name>__<index>.json`` for ``ecco://suite/name``, ``csmith://seed`` and files alike."""
-    name = evidence["program"].split("://", 1)[-1].replace("/", "_").strip("_")
-    return f"{evidence['suite']}/{name}__{index}.json"
+    name = evidence.program.split("://", 1)[-1].replace("/", "_").strip("_")
+    return f"{evidence.suite}/{name}__{index}.json"
 
 
 def save_evidence(outcomes: Sequence[ProgramOutcome], directory: str | os.PathLike) -> list[Path]:
@@ -309,22 +405,21 @@ def save_evidence(outcomes: Sequence[ProgramOutcome], directory: str | os.PathLi
     directory = Path(directory)
     for old in directory.glob("*/*.json"):
         old.unlink()
-    return [write_json(directory / evidence_filename(ev, i), ev)
-            for o in outcomes for i, ev in enumerate(o.evidence)]
+    return [ev.save(directory / evidence_filename(ev, i)) for o in outcomes for i, ev in enumerate(o.evidence)]
 
 
-def load_evidence(directory: str | os.PathLike) -> list[dict]:
-    """Every evidence record under ``directory``, in file-name order."""
-    return [json.loads(p.read_text()) for p in sorted(Path(directory).glob("*/*.json"))]
+def load_evidence(directory: str | os.PathLike) -> list[EvidenceRecord]:
+    """Every evidence record under ``directory`` (:meth:`EvidenceRecord.load`), in file-name order."""
+    return [EvidenceRecord.load(p) for p in sorted(Path(directory).glob("*/*.json"))]
 
 
-def reevaluate(evidences: Sequence[dict], programs: dict, evaluator: Evaluator) -> pd.DataFrame:
+def reevaluate(evidences: Sequence[EvidenceRecord], programs: dict, evaluator: Evaluator) -> pd.DataFrame:
     """Re-evaluate every evidence's core sequence: ``matches`` says its cycles equal the claim
     (a record that does not match is one whose opt output is not reproducible: drop it)."""
-    rows = evaluator.evaluate_many([(programs[ev["program"]], Pipeline(passes=tuple(ev["pruning"]["core"])))
-                                    for ev in evidences], desc="re-evaluating")
-    return pd.DataFrame([{"program": ev["program"], "core": ",".join(ev["pruning"]["core"]),
-                          "claimed": ev["cycles"]["core"], "measured": r.cycles, "status": r.status,
-                          "matches": r.ok and r.cycles == ev["cycles"]["core"]} for ev, r in zip(evidences, rows)])
+    rows = evaluator.evaluate_many([(programs[ev.program], Pipeline(passes=ev.core)) for ev in evidences],
+                                   desc="re-evaluating")
+    return pd.DataFrame([{"program": ev.program, "core": ",".join(ev.core), "claimed": ev.cycles["core"],
+                          "measured": r.cycles, "status": r.status, "matches": r.ok and r.cycles == ev.cycles["core"]}
+                         for ev, r in zip(evidences, rows)])
 
 

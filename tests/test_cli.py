@@ -1,10 +1,9 @@
-"""The `ecco` command line as a user runs it: exit codes, one-line errors, JSON, speed of reruns."""
+"""The `ecco` command line as a user runs it: exit codes, one-line errors, JSON, cached reruns."""
 
 from __future__ import annotations
 
 import csv
 import json
-import time
 
 import pytest
 
@@ -79,19 +78,22 @@ def test_suites_and_passes_listings():
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 118
 
 
-def test_baselines_rerun_is_at_least_10x_faster(tmp_path):
+@pytest.mark.slow
+def test_baselines_rerun_is_served_from_the_cache(tmp_path):
+    """The rerun evaluates nothing (every row ``cached``); how much faster that is on this machine
+    is measured by perf/evaluator_throughput.py (cold vs cached), not asserted here."""
     env = {"ECCO_CACHE_DIR": str(tmp_path / "cache")}
     out = tmp_path / "o.csv"
-    start = time.perf_counter()
+
+    def rows() -> list[dict]:
+        with open(out) as f:
+            return list(csv.DictReader(f))
+
     first = run_cli("baselines", "ecco://linalg", "--csv", str(out), "--no-check", env=env)
-    cold = time.perf_counter() - start
     assert first.returncode == 0, first.stderr
-    start = time.perf_counter()
+    assert {r["cached"] for r in rows()} == {"False"}
     second = run_cli("baselines", "ecco://linalg", "--csv", str(out), "--no-check", env=env)
-    warm = time.perf_counter() - start
     assert second.returncode == 0 and "average" in second.stdout
-    with open(out) as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 6 * 7 and {r["status"] for r in rows} == {"ok"}
-    assert {r["pipeline"] for r in rows} == {"O0", "O1", "O2", "O3", "Os", "Oz"}
-    assert cold / warm >= 10, (cold, warm)
+    assert len(rows()) == 6 * 7 and {r["status"] for r in rows()} == {"ok"}
+    assert {r["pipeline"] for r in rows()} == {"O0", "O1", "O2", "O3", "Os", "Oz"}
+    assert {r["cached"] for r in rows()} == {"True"}

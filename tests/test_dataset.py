@@ -1,4 +1,5 @@
-"""The response format and its parser, the prompts, the teachers and the CoT dataset."""
+"""Paper stage 3: the response contract (ecco_lib.response), the prompts (ecco_lib.prompts), the
+teachers (ecco_lib.teachers) and the CoT dataset (ecco_lib.dataset)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ import json
 import random
 import re
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ecco_lib.dataset import (
-    INTENT_TOLERANCE, SYSTEM_PROMPT, VARIANTS, EvidenceTeacher, HTTPTeacher, MalformedResponse, StrategistResponse,
-    BadEvidenceError, build_samples, datasheet, evidence_intents, format_reward_parts, make_teacher, normalize_intents,
-    parse_response, plot_datasheet, quoted_measurements, read_jsonl, sequence_intents, user_prompt, write_jsonl)
-from ecco_lib.errors import EccoError
+from ecco_lib.dataset import build_samples, datasheet, plot_datasheet, read_jsonl, write_jsonl
+from ecco_lib.errors import BadEvidenceError, EccoError
+from ecco_lib.evidence import EvidenceRecord
+from ecco_lib.prompts import SYSTEM_PROMPT, user_prompt
+from ecco_lib.response import (INTENT_TOLERANCE, VARIANTS, MalformedResponse, StrategistResponse, format_reward_parts,
+                               normalize_intents, parse_response)
+from ecco_lib.teachers import (EvidenceTeacher, HTTPTeacher, evidence_intents, make_teacher, quoted_measurements,
+                               sequence_intents)
 from ecco_lib.llvm.passes import CATEGORIES, PASS_NAMES, lookup
 
 AUTOPHASE = (
@@ -43,9 +48,9 @@ DELTAS = {
 
 
 def make_evidence(program: str = "ecco://linalg/lu_getrf", core=("mem2reg", "instcombine", "simplifycfg", "licm"),
-                  seed: int = 0, allocas: int = 14) -> dict:
-    """A synthetic evidence record of the shape ecco_lib.evidence writes (numbers chosen by a seeded
-    RNG; cycle counts are five-digit, so they cannot collide with the small static counts)."""
+                  seed: int = 0, allocas: int = 14) -> EvidenceRecord:
+    """A synthetic evidence record (numbers chosen by a seeded RNG; cycle counts are five-digit, so
+    they cannot collide with the small static counts)."""
     rng = random.Random(f"{program}|{seed}")
     features = {name: rng.randint(0, 40) for name in AUTOPHASE}
     features.update(TotalFuncs=3, TotalBlocks=rng.randint(30, 60), TotalInsts=rng.randint(300, 500),
@@ -79,29 +84,29 @@ def make_evidence(program: str = "ecco://linalg/lu_getrf", core=("mem2reg", "ins
         extra = rng.choice([0.0537, -0.0213, 0.1284])
         synergy.append({"first": core[i], "second": core[i + 1], "gain_pair": gain_first + gain_second + extra,
                         "gain_first": gain_first, "gain_second": gain_second, "synergy": extra})
-    return {
-        "program": program, "suite": program.split("/")[2], "input_hash": f"{rng.getrandbits(64):016x}",
-        "features": features,
-        "function_properties": {"BasicBlockCount": features["TotalBlocks"], "TopLevelLoopCount": 4,
-                                "MaxLoopDepth": 3, "LoadInstCount": features["NumLoadInst"],
-                                "StoreInstCount": features["NumStoreInst"], "DirectCallsToDefinedFunctions": 2,
-                                "TotalInstructionCount": features["TotalInsts"]},
-        "structure": structure,
-        "cycles": {"input": cycles[0], "O3": c_o3, "Oz": rng.randint(40000, 60000), "searched": cycles[-1] - 37,
-                   "core": cycles[-1]},
-        "search": {"sequence": list(core) + ["dce"], "evaluations": 400, "seed": seed},
-        "pruning": {"original": list(core) + ["dce"], "core": list(core),
-                    "removals": [{"pass": "dce", "position": len(core), "cycles_with": cycles[-1] - 37,
-                                  "cycles_without": cycles[-1]}]},
-        "passes": passes, "synergy": synergy,
-        "metric": {"triple": "x86_64-unknown-linux-gnu", "cpu": "sapphirerapids", "llc_opt": "-O3",
-                   "mca_iterations": 100},
-        "llvm_version": "19.1.7",
-    }
+    return EvidenceRecord(
+        program=program, suite=program.split("/")[2], input_hash=f"{rng.getrandbits(64):016x}",
+        features=features,
+        function_properties={"BasicBlockCount": features["TotalBlocks"], "TopLevelLoopCount": 4,
+                             "MaxLoopDepth": 3, "LoadInstCount": features["NumLoadInst"],
+                             "StoreInstCount": features["NumStoreInst"], "DirectCallsToDefinedFunctions": 2,
+                             "TotalInstructionCount": features["TotalInsts"]},
+        structure=structure,
+        cycles={"input": cycles[0], "O3": c_o3, "Oz": rng.randint(40000, 60000), "searched": cycles[-1] - 37,
+                "core": cycles[-1]},
+        search={"sequence": list(core) + ["dce"], "evaluations": 400, "seed": seed},
+        pruning={"original": list(core) + ["dce"], "core": list(core),
+                 "removals": [{"pass": "dce", "position": len(core), "sweep": 1, "cycles_with": cycles[-1] - 37,
+                               "cycles_without": cycles[-1]}], "sweeps": 2, "evaluations": len(core) + 3},
+        passes=passes, synergy=synergy,
+        metric={"triple": "x86_64-unknown-linux-gnu", "cpu": "sapphirerapids", "llc_opt": "-O3",
+                "mca_iterations": 100},
+        llvm_version="19.1.7",
+    )
 
 
 @pytest.fixture(scope="module")
-def evidences() -> list[dict]:
+def evidences() -> list[EvidenceRecord]:
     return [make_evidence(),
             make_evidence("ecco://nas/cg", core=("sroa", "gvn", "loop-rotate", "licm", "instcombine", "loop-unroll",
                                                  "slp-vectorizer", "loop-reduce")),
@@ -266,17 +271,17 @@ def test_user_prompt_shows_static_features_only(evidences):
     for evidence in evidences:
         prompt = user_prompt(evidence)
         assert len(prompt.split()) < 120
-        assert prompt == user_prompt(json.loads(json.dumps(evidence)))
-        f = evidence["features"]
+        assert prompt == user_prompt(EvidenceRecord.from_dict(json.loads(json.dumps(evidence.to_dict()))))
+        f = evidence.features
         assert f"{f['NumAllocaInst']} allocas, {f['NumLoadInst']} loads, {f['NumStoreInst']} stores" in prompt
         assert f"{f['TotalFuncs']} functions, {f['TotalBlocks']} blocks, {f['TotalInsts']} instructions" in prompt
         assert "4 top-level, max depth 3" in prompt
         assert quoted_measurements(prompt, evidence) == []
-        for entry in evidence["passes"]:
+        for entry in evidence.passes:
             assert entry["pass"] not in prompt
-    flat = {**evidences[0]["function_properties"], **evidences[0]["features"]}
+    flat = {**evidences[0].function_properties, **evidences[0].features}
     assert user_prompt(flat) == user_prompt(evidences[0])
-    without_loops = user_prompt(evidences[0]["features"])
+    without_loops = user_prompt(evidences[0].features)
     assert "loops:" not in without_loops and "top-level" not in without_loops
 
 
@@ -289,18 +294,17 @@ def test_prompt_and_teacher_on_real_llvm_features(small_program):
     assert f"{autophase['TotalInsts']} instructions" in prompt
     assert f"{properties['TopLevelLoopCount']} top-level, max depth {properties['MaxLoopDepth']}" in prompt
     assert len(prompt.split()) < 120
-    evidence = make_evidence("ecco://local/small")
-    evidence.update(features=autophase, function_properties=properties,
-                    structure=features.ir_structure(small_program.ir))
+    evidence = replace(make_evidence("ecco://local/small"), features=autophase, function_properties=properties,
+                       structure=features.ir_structure(small_program.ir))
     assert user_prompt(evidence) == prompt
     for variant, require in VARIANTS.items():
         text = EvidenceTeacher(seed=0).respond(evidence, variant=variant)
-        assert parse_response(text, require=require).sequence == tuple(evidence["pruning"]["core"])
+        assert parse_response(text, require=require).sequence == evidence.core
         assert quoted_measurements(text, evidence) == []
 
 
 def test_user_prompt_names_missing_features():
-    features = dict(make_evidence()["features"])
+    features = dict(make_evidence().features)
     del features["NumAllocaInst"]
     with pytest.raises(BadEvidenceError, match="NumAllocaInst"):
         user_prompt(features)
@@ -310,11 +314,11 @@ def test_user_prompt_names_missing_features():
 # The offline teacher
 # ---------------------------------------------------------------------------------------------
 
-def measured_numbers(evidence: dict) -> tuple[set[int], list[float]]:
-    cycles = set(evidence["cycles"].values())
-    cycles |= {e["performance"][k] for e in evidence["passes"] for k in ("cycles_before", "cycles_after")}
-    gains = [e["performance"][k] for e in evidence["passes"] for k in ("marginal_gain", "removal_loss")]
-    gains += [s[k] for s in evidence["synergy"] for k in ("gain_pair", "gain_first", "gain_second", "synergy")]
+def measured_numbers(evidence: EvidenceRecord) -> tuple[set[int], list[float]]:
+    cycles = set(evidence.cycles.values())
+    cycles |= {e["performance"][k] for e in evidence.passes for k in ("cycles_before", "cycles_after")}
+    gains = [e["performance"][k] for e in evidence.passes for k in ("marginal_gain", "removal_loss")]
+    gains += [s[k] for s in evidence.synergy for k in ("gain_pair", "gain_first", "gain_second", "synergy")]
     return cycles, gains
 
 
@@ -330,9 +334,9 @@ def test_evidence_teacher_output_parses_and_ends_with_the_core_sequence(evidence
     teacher = EvidenceTeacher(seed=3)
     for evidence in evidences:
         response = parse_response(teacher.respond(evidence, variant="full"))
-        assert response.sequence == tuple(evidence["pruning"]["core"])
+        assert response.sequence == evidence.core
         assert response.intents == evidence_intents(evidence)
-        assert set(response.intents) == {e["category"] for e in evidence["passes"]}
+        assert set(response.intents) == {e["category"] for e in evidence.passes}
         assert len(response.reasoning.split("\n\n")) >= 3
 
 
@@ -368,7 +372,7 @@ def test_evidence_teacher_is_deterministic_and_varied(evidences):
 
 
 def test_evidence_teacher_writes_pass_specific_prose(evidences):
-    core = evidences[1]["pruning"]["core"]
+    core = evidences[1].core
     for seed in range(4):
         reasoning = parse_response(EvidenceTeacher(seed).respond(evidences[1], variant="full")).reasoning
         assert "induction" not in paragraph_of(reasoning, core, "sroa")
@@ -383,11 +387,11 @@ def test_evidence_teacher_writes_pass_specific_prose(evidences):
 def test_evidence_decides_what_the_teacher_says():
     core = ("mem2reg", "loop-rotate", "licm", "instcombine", "simplifycfg")
     evidence = make_evidence(core=core)
-    for entry in evidence["passes"]:
+    for entry in evidence.passes:
         entry["performance"]["removal_loss"] = 0.01
-    evidence["passes"][2]["performance"]["removal_loss"] = 0.3  # licm is the one that matters
-    evidence["synergy"][0]["synergy"] = 0.08  # mem2reg exposes opportunities for loop-rotate
-    evidence["synergy"][3]["synergy"] = -0.02  # instcombine and simplifycfg overlap
+    evidence.passes[2]["performance"]["removal_loss"] = 0.3  # licm is the one that matters
+    evidence.synergy[0]["synergy"] = 0.08  # mem2reg exposes opportunities for loop-rotate
+    evidence.synergy[3]["synergy"] = -0.02  # instcombine and simplifycfg overlap
     essential_words = ("essential", "most important", "key pass", "only one pass could stay", "relies on it heavily",
                        "most of their effect")
     for seed in range(6):
@@ -406,7 +410,7 @@ def test_evidence_decides_what_the_teacher_says():
 def test_variants_parse_with_their_requirements(evidences):
     teacher = EvidenceTeacher(seed=0)
     for evidence in evidences:
-        core = tuple(evidence["pruning"]["core"])
+        core = evidence.core
         full = parse_response(teacher.respond(evidence, variant="full"), require=VARIANTS["full"])
         blind = parse_response(teacher.respond(evidence, variant="no-evidence"), require=VARIANTS["no-evidence"])
         bare_text = teacher.respond(evidence, variant="no-reasoning")
@@ -419,12 +423,12 @@ def test_variants_parse_with_their_requirements(evidences):
 
 def test_no_evidence_variant_ignores_the_measured_evidence():
     evidence = make_evidence(core=("mem2reg", "loop-rotate", "licm", "instcombine"))
-    altered = json.loads(json.dumps(evidence))
-    for entry in altered["passes"]:
+    altered = EvidenceRecord.from_dict(evidence.to_dict())
+    for entry in altered.passes:
         entry["performance"]["removal_loss"] *= 7
         entry["performance"]["marginal_gain"] = -entry["performance"]["marginal_gain"]
         entry["structural"] = {"instructions": 99}
-    for pair in altered["synergy"]:
+    for pair in altered.synergy:
         pair["synergy"] = -pair["synergy"]
     teacher = EvidenceTeacher(seed=2)
     assert teacher.respond(evidence, variant="no-evidence") == teacher.respond(altered, variant="no-evidence")
@@ -432,12 +436,12 @@ def test_no_evidence_variant_ignores_the_measured_evidence():
 
 
 def test_bad_evidence_is_rejected_with_one_line():
-    empty = make_evidence()
-    empty["pruning"]["core"], empty["passes"], empty["synergy"] = [], [], []
+    full = make_evidence()
+    empty = replace(full, pruning={**full.pruning, "core": []}, passes=[], synergy=[])
     with pytest.raises(BadEvidenceError, match="empty core sequence"):
         EvidenceTeacher(0).respond(empty, variant="full")
     broken = make_evidence()
-    del broken["passes"][1]["performance"]["removal_loss"]
+    del broken.passes[1]["performance"]["removal_loss"]
     with pytest.raises(BadEvidenceError, match="removal_loss"):
         EvidenceTeacher(0).respond(broken, variant="full")
     with pytest.raises(EccoError, match="unknown dataset variant 'cot'"):
@@ -446,8 +450,8 @@ def test_bad_evidence_is_rejected_with_one_line():
 
 def test_quoted_measurements_finds_leaks():
     evidence = make_evidence()
-    core_cycles = evidence["cycles"]["core"]
-    gain = evidence["passes"][0]["performance"]["marginal_gain"]
+    core_cycles = evidence.cycles["core"]
+    gain = evidence.passes[0]["performance"]["marginal_gain"]
     leaky = (f"mem2reg cuts cycles to {core_cycles:,} (a gain of {gain:.3f}), about 12% better, "
              f"and removes -13 allocas.")
     found = quoted_measurements(leaky, evidence)
@@ -499,7 +503,7 @@ def chat_server():
     evidence = make_evidence()
     good = EvidenceTeacher(seed=11).respond(evidence, variant="full")
     wrong_sequence = good.replace("mem2reg, instcombine, simplifycfg, licm", "mem2reg, instcombine")
-    leaky = good.replace("</reasoning>", f"It brings cycles down to {evidence['cycles']['core']}.\n</reasoning>")
+    leaky = good.replace("</reasoning>", f"It brings cycles down to {evidence.cycles['core']}.\n</reasoning>")
     server = ChatServer({"good": (200, "\n" + good + "\n"), "malformed": (200, "Here you go: " + good),
                          "wrong-sequence": (200, wrong_sequence), "leaky": (200, leaky),
                          "broken": (500, "upstream exploded\nTraceback: boom " + "x" * 400)})
@@ -521,7 +525,10 @@ def test_http_teacher_sends_an_openai_request_and_validates_the_reply(chat_serve
     system, user = body["messages"]
     assert system == {"role": "system", "content": SYSTEM_PROMPT}
     assert user["role"] == "user"
-    assert json.dumps(evidence, sort_keys=True, separators=(",", ":")) in user["content"]
+    measured = evidence.to_dict()
+    del measured["schema_version"]
+    assert json.dumps(measured, sort_keys=True, separators=(",", ":")) in user["content"]
+    assert "schema_version" not in user["content"]
     assert "<sequence>\nmem2reg, instcombine, simplifycfg, licm\n</sequence>" in user["content"]
     assert "never quote measured numbers" in user["content"]
     assert user_prompt(evidence) in user["content"]
@@ -534,11 +541,11 @@ def test_http_teacher_no_evidence_prompt_and_no_reasoning_shortcut(chat_server, 
     teacher = HTTPTeacher(server.url, "good", api_key_env="ECCO_TEST_TEACHER_KEY")
     before = len(server.requests)
     assert parse_response(teacher.respond(evidence, variant="no-evidence")).sequence == \
-        tuple(evidence["pruning"]["core"])
+        evidence.core
     request = server.requests[before]
     assert "Authorization" not in request["headers"]
     assert '"removal_loss"' not in request["body"]["messages"][1]["content"]
-    assert str(evidence["cycles"]["core"]) not in request["body"]["messages"][1]["content"]
+    assert str(evidence.cycles["core"]) not in request["body"]["messages"][1]["content"]
     sequence_only = teacher.respond(evidence, variant="no-reasoning")
     assert sequence_only == "<sequence>\nmem2reg, instcombine, simplifycfg, licm\n</sequence>"
     assert len(server.requests) == before + 1  # no request for the sequence-only variant
@@ -597,13 +604,13 @@ def test_build_samples_for_each_variant(evidences, variant):
     samples = build_samples(evidences, EvidenceTeacher(seed=0), variant)
     assert len(samples) == len(evidences)
     for sample, evidence in zip(samples, evidences):
-        assert sample["program"] == evidence["program"] and sample["suite"] == evidence["suite"]
+        assert sample["program"] == evidence.program and sample["suite"] == evidence.suite
         assert sample["variant"] == variant and sample["teacher"] == "evidence"
         assert [m["role"] for m in sample["messages"]] == ["system", "user", "assistant"]
         assert sample["messages"][0]["content"] == SYSTEM_PROMPT
         assert sample["messages"][1]["content"] == user_prompt(evidence)
         response = parse_response(sample["messages"][2]["content"], require=VARIANTS[variant])
-        assert sample["sequence"] == list(evidence["pruning"]["core"]) == list(response.sequence)
+        assert sample["sequence"] == list(evidence.core) == list(response.sequence)
         assert sample["intents"] == response.intents
         assert (sample["intents"] is None) == (variant == "no-reasoning")
 
@@ -686,11 +693,11 @@ def test_concise_teacher_writes_one_line_per_pass_from_the_same_evidence():
     assert len(concise.reasoning) < len(full.reasoning) / 2
     assert concise.sequence == full.sequence and concise.intents == full.intents
     lines = concise.reasoning.splitlines()
-    core = evidence["pruning"]["core"]
+    core = evidence.core
     assert len(lines) == 1 + len(core)
     assert [line.split(":")[0] for line in lines[1:]] == [f"{i + 1}. {name}" for i, name in enumerate(core)]
     # the pass whose removal costs most is named the key pass, in the prose and in the line
-    losses = [p["performance"]["removal_loss"] for p in evidence["passes"]]
+    losses = [p["performance"]["removal_loss"] for p in evidence.passes]
     key = losses.index(max(losses))
     assert "the key pass" in lines[1 + key] and sum("the key pass" in line for line in lines) == 1
     # a pass that saves no cycles on its own (make_evidence builds loop-rotate so) is an enabler

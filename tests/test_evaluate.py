@@ -120,6 +120,7 @@ def test_cache_survives_a_kill_during_writes(tmp_path):
         assert key == f"k{entry['i']}" and len(entry["payload"]) == 5000
 
 
+@pytest.mark.slow
 def test_random_sequences_never_crash_and_are_never_invalid(embedded_programs, tmp_path):
     """500 random sequences of 1-40 registry passes over the embedded suite: every outcome is a
     status, and registry sequences are never invalid pipelines. (llvm-mca at 10 iterations to keep
@@ -138,6 +139,7 @@ def test_random_sequences_never_crash_and_are_never_invalid(embedded_programs, t
     assert all(r.error for r in rows if not r.ok)
 
 
+@pytest.mark.slow
 def test_ray_executor_gives_the_same_numbers_as_the_process_pool(evaluator, small_program, tmp_path):
     import ray
     pairs = [(small_program, Pipeline.of_level(level)) for level in ("O1", "O2", "Oz")] + \

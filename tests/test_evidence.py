@@ -7,9 +7,11 @@ import math
 
 import pytest
 
+from conftest import REPO
 from ecco_lib import features
-from ecco_lib.evidence import (CorePassPruner, EfficacyPrior, load_evidence, process_programs, reevaluate,
-                               save_evidence)
+from ecco_lib.errors import BadEvidenceError, EccoError
+from ecco_lib.evidence import (CorePassPruner, EfficacyPrior, EvidenceRecord, load_evidence, process_programs,
+                               reevaluate, save_evidence)
 from ecco_lib.llvm import Evaluator, Pipeline
 from ecco_lib.llvm.steps import run_opt
 from ecco_lib.search import GAConfig
@@ -43,7 +45,8 @@ def test_evidence_is_internally_consistent(outcomes, evaluator):
     for program, outcome in zip(programs, results):
         assert outcome.evidence, program.uri
         for ev in outcome.evidence:
-            core, passes, c = ev["pruning"]["core"], ev["passes"], ev["cycles"]
+            assert isinstance(ev, EvidenceRecord)
+            core, passes, c = list(ev.core), ev.passes, ev.cycles
             assert [p["pass"] for p in passes] == core and c["core"] <= c["searched"]
             assert passes[0]["performance"]["cycles_before"] == c["input"]
             assert passes[-1]["performance"]["cycles_after"] == c["core"]
@@ -51,14 +54,14 @@ def test_evidence_is_internally_consistent(outcomes, evaluator):
                 assert a["performance"]["cycles_after"] == b["performance"]["cycles_before"]
             assert sum(p["performance"]["marginal_gain"] for p in passes) == pytest.approx((c["input"] - c["core"]) / c["O3"])
             assert all(p["performance"]["removal_loss"] > 0 for p in passes)
-            for s in ev["synergy"]:
+            for s in ev.synergy:
                 assert s["synergy"] == pytest.approx(s["gain_pair"] - s["gain_first"] - s["gain_second"])
-            assert len(ev["features"]) == 56 and ev["features"] == features.autophase(program.ir)
+            assert len(ev.features) == 56 and ev.features == features.autophase(program.ir)
             first = core[:1]
             after = features.autophase(run_opt(program.ir, Pipeline(passes=tuple(first)).opt_text, 60)["ir"])
-            expected = {k: after[k] - ev["features"][k] for k in after if after[k] != ev["features"][k]}
+            expected = {k: after[k] - ev.features[k] for k in after if after[k] != ev.features[k]}
             assert passes[0]["features_delta"] == expected
-            assert ev["metric"]["cpu"] == "sapphirerapids" and ev["llvm_version"].startswith("19.")
+            assert ev.metric["cpu"] == "sapphirerapids" and ev.llvm_version.startswith("19.")
 
 
 def test_evidence_reevaluates_from_scratch(outcomes, tmp_path):
@@ -74,10 +77,60 @@ def test_evidence_files_round_trip(outcomes, tmp_path):
     original = [e for o in results for e in o.evidence]
     paths = save_evidence(results, tmp_path)
     assert len(paths) == len(original) == len(set(paths))
-    key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731
-    assert sorted(map(key, load_evidence(tmp_path))) == sorted(map(key, original))
+    key = lambda e: json.dumps(e.to_dict(), sort_keys=True)  # noqa: E731
+    assert sorted(load_evidence(tmp_path), key=key) == sorted(original, key=key)
+    saved = json.loads(paths[0].read_text())
+    assert list(saved)[0] == "schema_version" and saved["schema_version"] == EvidenceRecord.schema_version == 1
+    assert EvidenceRecord.from_dict(saved) == EvidenceRecord.load(paths[0])
 
 
+def test_record_round_trips_through_dict_and_file(outcomes, tmp_path):
+    record = outcomes[1][0].evidence[0]
+    data = record.to_dict()
+    assert list(data) == ["schema_version", "program", "suite", "input_hash", "features", "function_properties",
+                          "structure", "cycles", "search", "pruning", "passes", "synergy", "metric", "llvm_version"]
+    again = EvidenceRecord.from_dict(data)
+    assert again == record and again.core == record.core == tuple(record.pruning["core"])
+    data["passes"][0]["performance"]["removal_loss"] = -1.0  # copies: neither side sees the other's changes
+    assert again.passes[0]["performance"]["removal_loss"] == record.passes[0]["performance"]["removal_loss"] > 0
+    assert EvidenceRecord.load(record.save(tmp_path / "sub" / "record.json")) == record
+
+
+def test_files_without_a_version_are_version_1(outcomes, tmp_path):
+    record = outcomes[1][0].evidence[0]
+    unversioned = record.to_dict()
+    del unversioned["schema_version"]
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(unversioned, indent=1) + "\n")
+    assert EvidenceRecord.load(path) == record
+    committed = sorted((REPO / "results" / "dataset" / "evidence").glob("*/*.json"))  # the pipeline's own files
+    assert committed
+    assert [r.program for r in load_evidence(REPO / "results" / "dataset" / "evidence")] == \
+        [json.loads(p.read_text())["program"] for p in committed]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"schema_version": 2}, "schema_version 2 is not supported (this version reads 1)"),
+    ({"schema_version": "1"}, "schema_version '1' is not supported"),
+    ({"cycles_per_pass": {}}, "unknown key(s) cycles_per_pass"),
+])
+def test_unknown_versions_and_keys_are_rejected_in_one_line(outcomes, tmp_path, change, message):
+    data = {**outcomes[1][0].evidence[0].to_dict(), **change}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(BadEvidenceError) as caught:
+        EvidenceRecord.load(path)
+    assert isinstance(caught.value, EccoError) and "\n" not in str(caught.value)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+    del data["synergy"]
+    with pytest.raises(BadEvidenceError, match=r"missing key\(s\) synergy"):
+        EvidenceRecord.from_dict({**data, "schema_version": 1})
+    path.write_text("{oops")
+    with pytest.raises(BadEvidenceError, match="not JSON"):
+        EvidenceRecord.load(path)
+
+
+@pytest.mark.slow
 def test_threads_do_not_change_results(embedded_programs, tmp_path):
     program = [p for p in embedded_programs if p.split == "train"][3]
     runs = []
@@ -91,12 +144,12 @@ def test_prior_from_evidence(outcomes, tmp_path):
     _, results = outcomes
     evidences = [e for o in results for e in o.evidence]
     prior = EfficacyPrior.from_evidence(evidences)
-    occurrences = sum(len(e["passes"]) for e in evidences)
+    occurrences = sum(len(e.passes) for e in evidences)
     assert prior.passes["count"].sum() == occurrences
     assert (prior.passes["weight"] >= prior.floor).all() and len(prior.passes) == 118
     seen = prior.passes[prior.passes["count"] > 0]
     for name, row in seen.iterrows():
-        gains = [p["performance"]["marginal_gain"] for e in evidences for p in e["passes"] if p["pass"] == name]
+        gains = [p["performance"]["marginal_gain"] for e in evidences for p in e.passes if p["pass"] == name]
         assert row["mean_gain"] == pytest.approx(sum(gains) / len(gains))
     star = prior.star_passes(5, min_count=1)
     assert list(star["mean_gain"]) == sorted(star["mean_gain"], reverse=True)

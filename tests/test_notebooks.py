@@ -31,6 +31,7 @@ def test_notebooks_have_no_outputs_committed():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), name
 
 
+@pytest.mark.slow
 def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     committed = REPO / "results" / "o_levels.csv"
     before = committed.stat().st_mtime_ns if committed.exists() else None

@@ -61,11 +61,12 @@ def test_search_is_deterministic_within_budget_and_reports_true_cycles(embedded_
             results.append(GeneticSearch(ev, SMALL, seeder=seeder).run(program, seed=5))
             best_row = ev.evaluate(program, Pipeline(passes=results[-1].best))
     a, b = results
-    assert a.best == b.best and a.history == b.history and a.evaluations == b.evaluations
+    assert a.best == b.best and a.extra["history"] == b.extra["history"] and a.evaluations == b.evaluations
     assert a.evaluations <= SMALL.budget
     assert best_row.cycles == a.best_cycles
     assert a.cycles_O3 and a.i_o3 == pytest.approx((a.cycles_O3 - a.best_cycles) / a.cycles_O3)
-    assert [h["best_cycles"] for h in a.history] == sorted((h["best_cycles"] for h in a.history), reverse=True)
+    history = [h["best_cycles"] for h in a.extra["history"]]
+    assert history == sorted(history, reverse=True)
 
 
 def test_seeds_are_evaluated_and_can_only_help(embedded_programs, evaluator):
@@ -73,4 +74,4 @@ def test_seeds_are_evaluated_and_can_only_help(embedded_programs, evaluator):
     seed_sequence = tuple(level_pipeline_passes("Oz")[:10])
     seeded = GeneticSearch(evaluator, SMALL).run(program, seed=0, seeds=[seed_sequence])
     seed_cycles = evaluator.evaluate(program, Pipeline(passes=seed_sequence)).cycles
-    assert seed_sequence in dict(seeded.ranked) and seeded.best_cycles <= seed_cycles
+    assert seed_sequence in dict(seeded.ranked()) and seeded.best_cycles <= seed_cycles

@@ -12,11 +12,13 @@ import torch
 from safetensors.torch import load_file
 
 from ecco_lib.benchmarks import resolve
-from ecco_lib.dataset import EvidenceTeacher, StrategistResponse, build_samples
+from ecco_lib.dataset import build_samples
 from ecco_lib.errors import EccoError
 from ecco_lib.evidence import CorePassPruner, collect_evidence
-from ecco_lib.search import SearchResult
+from ecco_lib.response import StrategistResponse
+from ecco_lib.search import OptimizationResult
 from ecco_lib.strategist import ModelNotFoundError, Strategist, build_tiny_model, load_model
+from ecco_lib.teachers import EvidenceTeacher
 from ecco_lib.train import (CompilerReward, GRPOSettings, SFTJob, SFTSettings, build_sft_trainer, format_score,
                             grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs)
 
@@ -46,8 +48,9 @@ def samples(programs, evaluator):
     evidences = []
     for program in programs:
         prune = CorePassPruner(evaluator).prune(program, SEARCHED)
-        search = SearchResult(program=program.uri, best=SEARCHED, best_cycles=prune.cycles_original, cycles_O3=None,
-                              evaluations=1, seed=0)
+        search = OptimizationResult(method="ga", program=program.uri, best=SEARCHED,
+                                    best_cycles=prune.cycles_original, cycles_O3=None,
+                                    evaluations=1, seed=0)
         evidences.append(collect_evidence(program, prune, search, evaluator))
     return build_samples(evidences, EvidenceTeacher(seed=0), "full")
 
@@ -57,6 +60,7 @@ def sft_result(tiny_dir, samples, tmp_path_factory):
     return sft(tiny_dir, samples, SFT_SETTINGS, tmp_path_factory.mktemp("sft"))
 
 
+@pytest.mark.slow
 def test_sft_loss_covers_the_answer_only(tiny_dir, samples, tmp_path):
     trainer = build_sft_trainer(tiny_dir, samples, SFT_SETTINGS, tmp_path)
     tokenizer = trainer.processing_class
@@ -71,6 +75,7 @@ def test_sft_loss_covers_the_answer_only(tiny_dir, samples, tmp_path):
         assert tokenizer.decode(ids[labels != -100]) == sample["messages"][2]["content"] + "<|im_end|>\n"
 
 
+@pytest.mark.slow
 def test_sft_trains_a_reloadable_adapter(sft_result, tiny_dir, programs):
     log = sft_result.log
     assert list(log["step"]) == [1, 2]
@@ -109,10 +114,13 @@ def test_cycle_reward_is_measured_by_the_compiler(programs, evaluator):
                                  {p.uri: p for p in programs})
     assert rewards == pytest.approx([2.0 * measured[0].i_o3, -0.5, -0.5, 2.0 * measured[1].i_o3])
     assert [r["status"] for r in reward.records] == ["ok", "malformed", "malformed", "ok"]
+    assert [r["sequence"] for r in reward.records] == ["mem2reg,instcombine", None, None, "mem2reg,instcombine"]
+    assert [r["i_o3"] for r in reward.records] == [measured[0].i_o3, None, None, measured[1].i_o3]
     assert reward.format_reward(completions) == [1.0, 0.0, 0.25, 1.0]
     assert format_score("<sequence>\nsroa\n</sequence>") == 0.25
 
 
+@pytest.mark.slow
 def test_grpo_policy_trains_the_sft_lora_weights(sft_result, tiny_dir, tmp_path):
     policy, _ = load_policy(tiny_dir, sft_result.adapter_dir)
     trainable = {name for name, p in policy.named_parameters() if p.requires_grad}
@@ -126,6 +134,7 @@ def test_grpo_policy_trains_the_sft_lora_weights(sft_result, tiny_dir, tmp_path)
         load_policy(tiny_dir, tmp_path)
 
 
+@pytest.mark.slow
 def test_grpo_continues_the_sft_adapter_and_logs_every_reward(sft_result, tiny_dir, programs, evaluator, tmp_path):
     result = grpo(tiny_dir, sft_result.adapter_dir, programs, evaluator, GRPO_SETTINGS, tmp_path)
     log = result.log
@@ -178,6 +187,7 @@ def test_sft_settings_accept_an_optional_layer_count():
         SFTSettings.from_profile({"lora_top_layers": "top"})
 
 
+@pytest.mark.slow
 def test_lora_top_layers_adapts_only_the_last_layers(tiny_dir, samples, tmp_path):
     trainer = build_sft_trainer(tiny_dir, samples, SFTSettings(max_steps=1, lora_top_layers=1), tmp_path)
     adapted = {name.split(".layers.")[1].split(".")[0] for name, p in trainer.model.named_parameters()

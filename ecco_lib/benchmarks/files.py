@@ -1,9 +1,12 @@
 """User programs from the file system: single ``.c``/``.ll``/``.bc`` files or directories laid out
 as ``<suite>_<name>.<ext>`` or ``<suite>/<name>.<ext>`` (the layout of related work's test splits).
+Hidden files and folders (names starting with ``.``, e.g. ``.git``, editor backups) inside a
+directory are not programs and are never scanned.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ecco_lib.benchmarks.program import Program
@@ -25,14 +28,25 @@ def load_file(path: Path, suite: str, name: str, cache: EvaluationCache | None =
                    source=str(path) if path.suffix == ".c" else None)
 
 
+def _visible_files(root: Path):
+    """Program files below ``root``; hidden folders are pruned, not descended into."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            file = Path(folder) / name
+            if not name.startswith(".") and file.suffix in EXTENSIONS and file.is_file():
+                yield file
+
+
 def load_path(path: Path, cache: EvaluationCache | None = None) -> list[Program]:
-    """A file (suite ``file``) or a directory of programs (sorted by suite, then name)."""
+    """A file (suite ``file``) or a directory of programs (sorted by suite, then name; hidden
+    entries below ``path`` skipped)."""
     if path.is_file():
         return [load_file(path, "file", path.stem, cache)]
     if not path.is_dir():
         raise BadProgramError(f"{path}: no such file or directory")
     programs = []
-    for file in sorted(p for p in path.rglob("*") if p.suffix in EXTENSIONS and p.is_file()):
+    for file in sorted(_visible_files(path)):
         relative = file.relative_to(path)
         if len(relative.parts) > 1:
             suite, name = relative.parts[0], file.stem

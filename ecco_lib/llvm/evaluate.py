@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from tqdm import tqdm
 
+from ecco_lib.errors import EccoError
 from ecco_lib.llvm import steps
 from ecco_lib.llvm.cache import EvaluationCache
 from ecco_lib.llvm.executor import make_executor
 from ecco_lib.llvm.metric import CheckSettings, MetricSettings, improvement_over_o3
 from ecco_lib.llvm.pipeline import O_LEVELS, Pipeline
-from ecco_lib.llvm.toolchain import find_toolchain
+from ecco_lib.llvm.toolchain import check_target, find_toolchain
 
 if TYPE_CHECKING:  # the engine needs only Program's attributes; no import cycle with benchmarks
     from ecco_lib.benchmarks.program import Program
@@ -42,6 +43,7 @@ class Measurement:
     pipeline: str
     status: str
     cycles: int | None = None
+    opt_pipeline: str = ""  # the exact ``opt-19 -passes=`` text that was run
     cycles_O3: int | None = None
     i_o3: float | None = None
     ir_instructions: int | None = None
@@ -87,6 +89,11 @@ class Evaluator:
                  timeout_s: float = 300.0, seed: int | None = None, progress: bool = False):
         self.metric = metric or MetricSettings()
         self.toolchain = find_toolchain()
+        check_target(self.metric.triple, self.metric.cpu)
+        if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+            raise EccoError(f"jobs = {jobs!r}: the number of worker processes must be a positive integer")
+        if not timeout_s > 0:
+            raise EccoError(f"timeout_s = {timeout_s}: the tool time limit must be positive (seconds)")
         self.jobs = jobs or os.cpu_count() or 1
         self.executor_kind = executor
         self.ray_address = ray_address
@@ -150,6 +157,7 @@ class Evaluator:
 
     def _base_row(self, program: Program, pipeline: Pipeline) -> Measurement:
         return Measurement(program=program.uri, suite=program.suite, pipeline=pipeline.label, status="ok",
+                           opt_pipeline=pipeline.opt_text,
                            input_hash=program.ir_hash, llvm_version=self.toolchain.version,
                            seed=self.seed, **self.metric.as_record())
 

@@ -1,14 +1,18 @@
 """Where evaluation steps run: in-process, a local process pool, or Ray tasks.
 
 All three hand back :class:`concurrent.futures.Future` objects, so the scheduler has one code path.
+Local pool workers watch their parent (:func:`ecco_lib.llvm.procs.start_watchdog`): after a
+``kill -9`` of the driver they kill their tools and exit within about a second, never orphaned.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ecco_lib.errors import EccoError
+from ecco_lib.llvm.procs import start_watchdog
 
 
 class InlineExecutor:
@@ -55,7 +59,8 @@ def make_executor(kind: str, jobs: int = 1, address: str | None = None):
         return InlineExecutor()
     if kind == "local":
         # fork: works from scripts without a __main__ guard; workers run only subprocesses, never torch.
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=start_watchdog, initargs=(os.getpid(),))
     if kind == "ray":
         return RayExecutor(address, jobs)
     raise EccoError(f"unknown executor '{kind}' (known: local, ray)")

@@ -11,6 +11,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from ecco_lib.errors import EccoError
+
+LLC_LEVELS = ("O0", "O1", "O2", "O3")
+
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -20,6 +24,14 @@ class MetricSettings:
     cpu: str = "sapphirerapids"
     llc_opt: str = "O3"
     mca_iterations: int | None = None
+
+    def __post_init__(self):
+        if self.llc_opt not in LLC_LEVELS:
+            raise EccoError(f"metric llc_opt = {self.llc_opt!r} (known: {', '.join(LLC_LEVELS)})")
+        if self.mca_iterations is not None and self.mca_iterations < 1:
+            raise EccoError(f"metric mca_iterations = {self.mca_iterations} (must be >= 1, or null for 100)")
+        if not self.triple.strip() or not self.cpu.strip() or self.cpu == "help":
+            raise EccoError(f"metric triple {self.triple!r} and cpu {self.cpu!r} must name a target and a CPU")
 
     def llc_args(self) -> list[str]:
         return [f"-{self.llc_opt}", f"-mtriple={self.triple}", f"-mcpu={self.cpu}"]
@@ -46,6 +58,10 @@ class CheckSettings:
 
     repeats: int = 3
     timeout_s: float = 20.0
+
+    def __post_init__(self):
+        if self.repeats < 1 or not self.timeout_s > 0:
+            raise EccoError(f"check repeats = {self.repeats} and timeout_s = {self.timeout_s} must be positive")
 
 
 def improvement_over_o3(cycles: float | None, cycles_o3: float | None) -> float | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from ecco_lib.llvm import procs
 from ecco_lib.llvm.metric import MetricSettings
 from ecco_lib.llvm.toolchain import find_toolchain
 
@@ -52,11 +53,8 @@ _MAX_INLINE_ARGUMENT = 100_000
 
 
 def _run(cmd: list[str], stdin: bytes | None, timeout: float, cwd: str | os.PathLike) -> subprocess.CompletedProcess | None:
-    """Run one tool in the scratch directory ``cwd``; None on timeout."""
-    try:
-        return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False, cwd=cwd)
-    except subprocess.TimeoutExpired:
-        return None
+    """Run one tool in the scratch directory ``cwd``; None on timeout (see :func:`procs.run`)."""
+    return procs.run(cmd, stdin, timeout, cwd)
 
 
 def _scratch() -> tempfile.TemporaryDirectory:
@@ -170,23 +168,29 @@ def _run_program(exe: Path, timeout: float, cwd: str | os.PathLike) -> tuple[str
     incomplete or '', exit code); None on timeout. Output is hashed as it streams, never held in
     memory; past :data:`MAX_PROGRAM_OUTPUT` bytes the program is stopped and the reason returned."""
     digest, size = hashlib.sha256(), 0
-    proc = subprocess.Popen([str(exe)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, cwd=cwd)
-    timer = threading.Timer(timeout, proc.kill)
+    start = time.perf_counter()
+    proc = procs.spawn([str(exe)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, cwd=cwd)
+    timer = threading.Timer(timeout, procs.kill, (proc,))
     timer.start()
     try:
         while chunk := proc.stdout.read(1 << 16):
             digest.update(chunk)
             size += len(chunk)
             if size > MAX_PROGRAM_OUTPUT:
-                proc.kill()
+                procs.kill(proc)
                 proc.wait()
                 return "", f"the program printed more than {MAX_PROGRAM_OUTPUT >> 20} MiB", -1
         code = proc.wait()
+    except BaseException:
+        procs.kill(proc)
+        proc.wait()
+        raise
     finally:
         timer.cancel()
         proc.stdout.close()
-    if not timer.is_alive() and code == -signal.SIGKILL:
+        procs.release(proc)
+    if time.perf_counter() - start > timeout:  # killed by the timer, or finished past the limit
         return None
     digest.update(f"\nexit={code}".encode())
     return digest.hexdigest(), "", code
@@ -238,8 +242,9 @@ def by_hand_cycles(ir: bytes, opt_text: str, metric: MetricSettings) -> int:
     with tempfile.TemporaryDirectory(prefix="ecco-hand-") as tmp:
         src, opt_out, asm = Path(tmp) / "input", Path(tmp) / "opt.bc", Path(tmp) / "out.s"
         src.write_bytes(ir)
-        subprocess.run([tc.opt, f"-passes={opt_text}", str(src), "-o", str(opt_out)], check=True, capture_output=True)
+        subprocess.run([tc.opt, f"-passes={opt_text}", str(src), "-o", str(opt_out)], check=True, capture_output=True,
+                       cwd=tmp)  # in the scratch directory: insert-gcov-profiling writes .gcno files
         subprocess.run([tc.llc, f"-{metric.llc_opt}", *target, str(opt_out), "-o", str(asm)], check=True,
-                       capture_output=True)
-        mca = subprocess.run([tc.llvm_mca, *target, *iterations, str(asm)], check=True, capture_output=True)
+                       capture_output=True, cwd=tmp)
+        mca = subprocess.run([tc.llvm_mca, *target, *iterations, str(asm)], check=True, capture_output=True, cwd=tmp)
     return int(_TOTAL_CYCLES.search(mca.stdout).group(1))

@@ -108,3 +108,24 @@ def _find(env_key: str) -> Toolchain:
 def find_toolchain() -> Toolchain:
     """Return the LLVM 19 toolchain or raise :class:`ToolchainError` with one line saying why."""
     return _find(os.environ.get("ECCO_LLVM_BIN", ""))
+
+
+@functools.lru_cache(maxsize=None)
+def _target_problem(llc: str, triple: str, cpu: str) -> str | None:
+    proc = subprocess.run([llc, f"-mtriple={triple}", f"-mcpu={cpu}", "-o", os.devnull, "-"], input=b"",
+                          capture_output=True, check=False)
+    stderr = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        line = next((l.strip() for l in stderr.splitlines() if l.strip()), "llc failed")
+        return f"unknown target triple '{triple}': {line.split('error: ', 1)[-1]}"
+    if "is not a recognized processor" in stderr:
+        return f"'{cpu}' is not a CPU of target '{triple}' (list them: llc-19 -mtriple={triple} -mcpu=help)"
+    return None
+
+
+def check_target(triple: str, cpu: str) -> None:
+    """Raise :class:`ToolchainError` unless llc-19 knows ``triple`` and ``cpu`` (llc and llvm-mca
+    otherwise silently fall back to a generic CPU). One llc run on an empty module per process."""
+    problem = _target_problem(find_toolchain().llc, triple, cpu)
+    if problem:
+        raise ToolchainError(problem)

@@ -1,0 +1,24 @@
+"""Search over pass sequences at an equal, counted budget.
+
+- :mod:`~ecco_lib.search.objective`: the budgeted :class:`Objective` (the one place evaluations
+  are counted) and :class:`OptimizationResult`;
+- :mod:`~ecco_lib.search.optimizer`: the :class:`Optimizer` protocol and the method registry;
+- :mod:`~ecco_lib.search.samplers`: pass samplers and sequence seeders, one pass set for all;
+- :mod:`~ecco_lib.search.ga` (``ga``) and :mod:`~ecco_lib.search.random_search` (``rio``).
+"""
+
+from ecco_lib.search.ga import GAConfig, GeneticSearch, config_from
+from ecco_lib.search.objective import TRACE_KEY, Evaluation, Objective, OptimizationResult
+from ecco_lib.search.optimizer import (Method, Optimizer, describe_methods, get_method, make_optimizer,
+                                       method_names, register, settings_fingerprint)
+from ecco_lib.search.random_search import RandomSearch, RandomSearchConfig
+from ecco_lib.search.samplers import BigramSeeder, PassSampler, UniformPassSampler, level_pipeline_passes
+
+register(Method("ga", GAConfig, lambda cfg: GeneticSearch(config=cfg, seeder=BigramSeeder()),
+                defaults={"generations": None}, budget_fields=("budget",)))
+register(Method("rio", RandomSearchConfig, RandomSearch))
+
+__all__ = ["TRACE_KEY", "BigramSeeder", "Evaluation", "GAConfig", "GeneticSearch", "Method", "Objective",
+           "OptimizationResult", "Optimizer", "PassSampler", "RandomSearch", "RandomSearchConfig",
+           "UniformPassSampler", "config_from", "describe_methods", "get_method", "level_pipeline_passes",
+           "make_optimizer", "method_names", "register", "settings_fingerprint"]

@@ -1,0 +1,187 @@
+"""Search methods on the Objective: equal budgets, identical traces whatever the cache, the
+experiment runner's resume after kill -9, and `ecco optimize` / `ecco methods` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pandas as pd
+import pytest
+
+from ecco_lib.errors import EccoError
+from ecco_lib.experiments import TIMING_COLUMNS, run_methods
+from ecco_lib.llvm import Evaluator, MetricSettings
+from ecco_lib.llvm.steps import by_hand_cycles
+from ecco_lib.search import TRACE_KEY, Objective, describe_methods, make_optimizer, method_names
+
+from conftest import REPO, run_cli
+
+SHORT = {"ga": {"population": 6, "min_length": 3, "max_length": 8},
+         "rio": {"min_length": 3, "max_length": 8, "batch": 8}}
+
+
+def _one_per_suite(programs):
+    return list({p.suite: p for p in programs if p.split == "test"}.values())
+
+
+def _search(method, program, evaluator, budget, seed):
+    optimizer, _ = make_optimizer(method, SHORT[method])
+    return optimizer.optimize(program, Objective(program, evaluator, budget), seed)
+
+
+def _key(trace):
+    return [tuple(row[c] for c in TRACE_KEY) for row in trace]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["ga", "rio"])
+def test_methods_spend_the_budget_exactly_and_trace_identically_whatever_the_cache(method, embedded_programs, tmp_path):
+    programs = _one_per_suite(embedded_programs)
+    assert len(programs) == 7
+    budget = 10
+    runs = {}
+    for state, cache in (("cold", tmp_path / "cache"), ("warm", tmp_path / "cache"), ("none", False)):
+        with Evaluator(cache=cache, jobs=2) as ev:
+            runs[state] = [_search(method, p, ev, budget, seed=3) for p in programs]
+    for results in runs.values():
+        for result in results:
+            assert result.evaluations == budget == len(result.trace)  # both fill the budget exactly
+            best = [row["best_cycles"] for row in result.trace if row["best_cycles"] is not None]
+            assert best == sorted(best, reverse=True)
+            assert result.best_cycles == min(row["cycles"] for row in result.trace if row["status"] == "ok")
+    for cold, warm, none in zip(runs["cold"], runs["warm"], runs["none"]):
+        assert _key(cold.trace) == _key(warm.trace) == _key(none.trace)
+        assert cold.best == warm.best == none.best
+    assert all(row["cached"] for r in runs["warm"] for row in r.trace)
+    assert not any(row["cached"] for r in runs["none"] for row in r.trace)
+
+
+def test_seeds_change_the_search_and_the_registry_lists_both(small_program, evaluator):
+    a = _search("rio", small_program, evaluator, 6, seed=0)
+    b = _search("rio", small_program, evaluator, 6, seed=1)
+    assert _key(a.trace) != _key(b.trace)
+    assert {"ga", "rio"} <= set(method_names())
+    rows = {r["method"]: r for r in describe_methods()}
+    assert "Chen" in rows["rio"]["description"] and "budget" not in rows["ga"]["settings"]
+
+
+def test_method_settings_are_validated(small_program, evaluator):
+    with pytest.raises(EccoError, match="unknown method"):
+        make_optimizer("tpe-typo")
+    with pytest.raises(EccoError, match="budget is set once"):
+        make_optimizer("ga", {"budget": 5})
+    with pytest.raises(EccoError, match="unknown GAConfig key"):
+        make_optimizer("ga", {"populaton": 5})
+    with pytest.raises(EccoError, match="inconsistent"):
+        make_optimizer("rio", {"min_length": 9, "max_length": 3})
+
+
+_RUNNER = textwrap.dedent("""
+    import sys
+    from ecco_lib.benchmarks import resolve
+    from ecco_lib.experiments import run_methods
+    from ecco_lib.llvm import Evaluator
+    out, cache = sys.argv[1], sys.argv[2]
+    programs = resolve("ecco://automotive")[:2] + resolve("ecco://telecom")[:1]
+    settings = {"ga": {"population": 4, "min_length": 3, "max_length": 6},
+                "rio": {"min_length": 3, "max_length": 6, "batch": 4}}
+    with Evaluator(cache=cache, jobs=2) as ev:
+        run_methods(programs, ["rio", "ga"], budget=6, seeds=[0, 1], evaluator=ev, settings=settings,
+                    results_path=out + "/results.csv", trace_path=out + "/trace.csv", progress=False)
+""")
+
+
+def _run_runner(out, cache, **popen):
+    return subprocess.Popen([sys.executable, "-c", _RUNNER, str(out), str(cache)], cwd=REPO, **popen)
+
+
+def _comparable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=[c for c in TIMING_COLUMNS if c in table]).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_run_methods_resumes_after_kill_9_and_equals_an_uninterrupted_run(tmp_path):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    whole.mkdir(), killed.mkdir()
+    assert _run_runner(whole, tmp_path / "cache-whole").wait(600) == 0
+    expected = pd.read_csv(whole / "results.csv")
+    assert len(expected) == 2 * 3 * 2 and (expected["evaluations"] == 6).all()
+
+    proc = _run_runner(killed, tmp_path / "cache-killed", start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if (killed / "results.csv").exists() and len(pd.read_csv(killed / "results.csv")) >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = pd.read_csv(killed / "results.csv")
+    assert 3 <= len(before) < len(expected), "the run finished before it could be killed"
+
+    assert _run_runner(killed, tmp_path / "cache-killed").wait(600) == 0
+    after = pd.read_csv(killed / "results.csv")
+    # finished cells were not recomputed: their rows, timings included, are unchanged
+    kept = after.merge(before, how="inner")
+    assert len(kept) == len(before)
+    assert _comparable(after).equals(_comparable(expected))
+    trace_after, trace_whole = pd.read_csv(killed / "trace.csv"), pd.read_csv(whole / "trace.csv")
+    key = ["method", "program", "seed", *TRACE_KEY]
+    assert trace_after[key].equals(trace_whole[key]) and len(trace_whole) == 12 * 6
+
+
+def test_run_methods_refuses_an_unwritable_target_before_any_work(small_program, evaluator, tmp_path):
+    with pytest.raises(EccoError, match="not a regular file|directory"):
+        run_methods([small_program], ["rio"], budget=2, seeds=[0], evaluator=evaluator,
+                    results_path=tmp_path, trace_path=tmp_path / "t.csv", progress=False)
+
+
+def test_optimize_json_matches_a_hand_run_and_repeats_exactly(small_ll, tmp_path):
+    env = {"ECCO_CACHE_DIR": str(tmp_path / "cache")}
+    args = ("optimize", str(small_ll), "--method", "rio", "--budget", "20", "--seed", "0", "--json", "--profile", "smoke")
+    first, second = run_cli(*args, env=env), run_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert a["evaluations"] <= 20 and a["method"] == "rio" and a["budget"] == 20 and a["status"] == "ok"
+    assert a["cycles"] == by_hand_cycles(small_ll.read_bytes(), a["opt_pipeline"], MetricSettings())
+    timing = ("seconds", "compile_seconds", "method_seconds")
+    assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+
+
+def test_optimize_human_output_and_emitted_ir(small_c, tmp_path):
+    out = tmp_path / "best.ll"
+    proc = run_cli("optimize", str(small_c), "--method", "ga", "--budget", "8", "--profile", "smoke",
+                   "--emit-ir", str(out), env={"ECCO_CACHE_DIR": str(tmp_path / "cache")}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("best sequence", "vs -O3", "I_O3 =", "evaluations 8 of 8", "reproduce: opt-19 -passes="):
+        assert text in proc.stdout
+    assert out.read_text().startswith("; ModuleID") and "define" in out.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ll", "cache"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--budget", "0"), "budget must be a positive"),
+    (("--method", "nope"), "unknown method"),
+    (("--emit-ir", "/dev/null"), "not a regular file"),
+])
+def test_optimize_bad_input_is_one_line_and_exit_2(small_c, args, message, tmp_path):
+    proc = run_cli("optimize", str(small_c), "--profile", "smoke", *args, env={"ECCO_CACHE_DIR": str(tmp_path)})
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_optimize_emit_ir_needs_one_program(tmp_path):
+    proc = run_cli("optimize", "ecco://linalg", "--profile", "smoke", "--budget", "2", "--emit-ir", str(tmp_path / "x.ll"),
+                   env={"ECCO_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 2 and "give one program" in proc.stderr
+
+
+def test_methods_command_lists_every_method():
+    proc = run_cli("methods", "--json")
+    assert proc.returncode == 0
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {r["method"] for r in rows} >= {"ga", "rio"} and all(r["description"] for r in rows)
