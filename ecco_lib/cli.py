@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the profile's seed)")
     p.add_argument("--json", action="store_true", help="one JSON object per program")
     p.add_argument("--emit-ir", metavar="FILE", help="write the best optimized IR (.ll text, else bitcode); one program")
+    p.add_argument("--model", help="ecco methods: the strategist's base model (alias, directory or cached id)")
+    p.add_argument("--adapter", help="ecco methods: the strategist's LoRA adapter directory")
     _add_common(p)
 
     p = sub.add_parser("methods", help="list the search methods, their sources and settings")
@@ -169,14 +171,20 @@ def cmd_optimize(args) -> int:
     from ecco_lib.benchmarks import resolve_all
     from ecco_lib.config import load_profile
     from ecco_lib.llvm.pipeline import Pipeline
-    from ecco_lib.search import Objective, make_optimizer
+    from ecco_lib.search import Objective, get_method, make_optimizer
     from ecco_lib.search.report import describe_result, emit_ir, optimize_record
 
     profile = load_profile(args.profile)
     section = _search_section(profile)
     budget = args.budget if args.budget is not None else section["budget"]
     seed = args.seed if args.seed is not None else profile.seed
-    optimizer, settings = make_optimizer(args.method, (section.get("methods") or {}).get(args.method))
+    methods = dict(section.get("methods") or {})
+    if args.model or args.adapter:
+        if get_method(args.method).section != "ecco":
+            raise EccoError(f"--model/--adapter choose the strategist of the ecco methods, not of '{args.method}'")
+        methods["ecco"] = {**(methods.get("ecco") or {}),
+                           **{k: v for k, v in (("model", args.model), ("adapter", args.adapter)) if v}}
+    optimizer, settings = make_optimizer(args.method, methods)
     if args.emit_ir:
         check_writable(args.emit_ir)
     with _evaluator_for(args, profile) as ev:

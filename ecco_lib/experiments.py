@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -184,7 +185,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
                 settings: dict | None = None, threads: int = 1, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every (method, program, seed) cell at ``budget`` evaluations and return (results, trace).
 
-    ``settings`` maps a method name to its settings section (the profile's ``search.methods``).
+    ``settings`` is the profile's ``search.methods`` mapping (method name -> settings section).
     Both tables are long-format CSV files, rewritten atomically each time a cell finishes (trace
     first, then results), so a killed run resumes where it stopped: a cell whose result row
     exists is never recomputed, and trace rows of unfinished cells are dropped on resume. The
@@ -198,7 +199,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
         check_writable(path)
     if not methods or not seeds or not programs:
         raise EccoError("run_methods needs at least one method, one seed and one program")
-    built = {m: make_optimizer(m, (settings or {}).get(m)) for m in dict.fromkeys(methods)}
+    built = {m: make_optimizer(m, settings) for m in dict.fromkeys(methods)}
     fingerprints = {m: settings_fingerprint(s) for m, (_, s) in built.items()}
 
     existing = _read_existing(results_path)
@@ -247,3 +248,60 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     mask = [(r["method"], r["program"], int(r["seed"])) in wanted and int(r["budget"]) == budget
             and r["settings"] == fingerprints.get(r["method"]) for r in results.to_dict("records")]
     return results[mask].reset_index(drop=True), trace.merge(results[mask][list(CELL_KEY)], on=list(CELL_KEY))
+
+
+def best_so_far(results: pd.DataFrame, trace: pd.DataFrame) -> pd.DataFrame:
+    """One row per (method, program, seed, evaluation index 1..budget): I_O3 of the best sequence
+    found so far (NaN until the first ``ok`` evaluation). A search that stopped early (e.g. Best-of-N
+    alone) keeps its last value up to the budget, so every curve spans the same x axis."""
+    rows = []
+    o3 = results.set_index(["method", "program", "seed"])["cycles_O3"]
+    for (method, program, seed), group in trace.groupby(["method", "program", "seed"], sort=True):
+        c_o3 = o3.get((method, program, seed))
+        budget = int(group["budget"].iloc[0])
+        best = group.set_index("evaluation")["best_cycles"].reindex(range(1, budget + 1)).ffill()
+        score = (c_o3 - best) / c_o3 if c_o3 else best * float("nan")
+        suite = results.loc[(results["program"] == program), "suite"].iloc[0]
+        rows.extend({"method": method, "program": program, "suite": suite, "seed": seed, "evaluation": i,
+                     "i_o3": s} for i, s in score.items())
+    return pd.DataFrame(rows)
+
+
+def paired_differences(results: pd.DataFrame, baseline: str = "ga", value: str = "i_o3",
+                       confidence: float = 0.95, resamples: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """Each method against ``baseline`` on the same (program, seed) cells: per suite and overall
+    (``average`` = unweighted mean of suite means, the paper's headline), the mean paired
+    difference of ``value``, wins / ties / losses, and a bootstrap interval (scipy) that resamples
+    programs within suites (stratified; each program's difference is its mean over seeds; an
+    interval needs two or more programs in every suite it covers, else it is NaN). A cell whose
+    search found nothing valid counts as ``value`` 0 (as -O3), and ``missing`` says how many."""
+    from scipy.stats import bootstrap
+
+    scores = results.assign(**{value: results[value].fillna(0.0)})
+    wide = scores.pivot_table(index=["suite", "program", "seed"], columns="method", values=value, aggfunc="first")
+    missing = results[results[value].isna()].groupby("method").size()
+    if baseline not in wide:
+        raise EccoError(f"baseline method '{baseline}' has no results")
+    rows = []
+    for method in [m for m in wide.columns if m != baseline]:
+        diff = (wide[method] - wide[baseline]).dropna()
+        per_program = diff.groupby(["suite", "program"]).mean()
+        suites = {s: g.to_numpy() for s, g in per_program.groupby(level="suite")}
+        for suite, values in [*suites.items(), ("average", None)]:
+            if suite == "average":
+                point = float(np.mean([v.mean() for v in suites.values()]))
+                samples = [v for v in suites.values()]
+                cells = diff
+            else:
+                point, samples, cells = float(values.mean()), [values], diff.xs(suite, level="suite")
+            low = high = float("nan")
+            if all(len(v) >= 2 for v in samples):
+                ci = bootstrap(tuple(samples), lambda *xs, axis=-1: np.mean([x.mean(axis=axis) for x in xs], axis=0),
+                               paired=False, vectorized=True, confidence_level=confidence, n_resamples=resamples,
+                               method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
+                low, high = float(ci.low), float(ci.high)
+            rows.append({"method": method, "baseline": baseline, "suite": suite, "cells": len(cells),
+                         "mean_difference": point, "ci_low": low, "ci_high": high,
+                         "wins": int((cells > 0).sum()), "ties": int((cells == 0).sum()), "losses": int((cells < 0).sum()),
+                         "missing": int(missing.get(method, 0))})
+    return pd.DataFrame(rows)

@@ -148,3 +148,51 @@ def plot_stages(summary: pd.DataFrame, path: str | os.PathLike) -> Path:
     axes[1].tick_params(axis="x", rotation=45)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_pass_distribution(sampler, path: str | os.PathLike, top: int = 25) -> Path:
+    """The Eq. 4 mutation distribution of an :class:`~ecco_lib.search.intent.IntentGuidedSampler`
+    next to uniform sampling: the ``top`` most probable passes (%, coloured by category; dashed line:
+    the uniform 1/|V|), and the probability mass per category under Eq. 4 and under uniform."""
+    from ecco_lib.llvm.passes import CATEGORIES, lookup
+
+    probs = sampler.probabilities()
+    uniform = 100 / len(probs)
+    table = pd.DataFrame({"pass": list(probs), "probability": [100 * p for p in probs.values()],
+                          "category": [lookup(p).category for p in probs]})
+    head = table.sort_values("probability", ascending=False, kind="stable").head(top)
+    palette = dict(zip(CATEGORIES, sns.color_palette("husl", len(CATEGORIES))))
+    fig = Figure(figsize=(12, max(4.0, 0.22 * len(head) + 1.5)))
+    axes = fig.subplots(1, 2, width_ratios=[3, 2])
+    sns.barplot(data=head, y="pass", x="probability", hue="category", palette=palette, dodge=False, ax=axes[0])
+    axes[0].axvline(uniform, color="black", linestyle="--", linewidth=0.8, label=f"uniform 1/|V| = {uniform:.2f}%")
+    axes[0].set(title=f"top {len(head)} of {len(probs)} passes", xlabel="P(v) (%)", ylabel="")
+    axes[0].legend(fontsize=7)
+    present = [c for c in CATEGORIES if c in set(table["category"])]
+    mass = pd.concat([table.groupby("category")["probability"].sum().reindex(present).rename("Eq. 4"),
+                      (table.groupby("category").size().reindex(present) * uniform).rename("uniform")], axis=1)
+    mass = mass.rename_axis("category").reset_index().melt(id_vars="category", var_name="sampler",
+                                                           value_name="mass")
+    sns.barplot(data=mass, y="category", x="mass", hue="sampler", palette=["tab:blue", "0.7"], ax=axes[1])
+    axes[1].set(title="per category", xlabel="probability mass (%)", ylabel="")
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"Eq. 4 pass distribution (case {sampler.case}, eps = {sampler.eps:g}, "
+                 f"dropped intent mass {sampler.dropped_intent_mass:.2f})")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_best_so_far(curves: pd.DataFrame, path: str | os.PathLike, seed: int = 0,
+                     title: str = "best so far, mean over programs and seeds") -> Path:
+    """Sample-efficiency curves: I_O3 (%) of the best sequence found so far against the number of
+    evaluations spent, one line per method, mean over (program, seed) cells with a 95 % bootstrap
+    band (seaborn; cells resampled). ``curves`` is :func:`ecco_lib.experiments.best_so_far`'s table."""
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.subplots()
+    data = curves.assign(i_o3_pct=lambda d: 100 * d["i_o3"])
+    sns.lineplot(data=data, x="evaluation", y="i_o3_pct", hue="method", errorbar=("ci", 95), n_boot=1000,
+                 seed=seed, ax=ax)
+    ax.set_xlabel("evaluations (the budget unit)")
+    ax.set_ylabel("I_O3 of the best so far (%)")
+    ax.set_title(title)
+    return _save(fig, path)

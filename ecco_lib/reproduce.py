@@ -23,6 +23,7 @@ NOTEBOOKS = (
     "03_cot_distillation",
     "04_sft",
     "05_grpo",
+    "06_ga_collaboration",
 )
 
 

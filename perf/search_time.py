@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         if not args.programs:
             programs = list({p.suite: p for p in programs}.values())
         for method in args.methods:
-            optimizer, _ = make_optimizer(method, sections.get(method))
+            optimizer, _ = make_optimizer(method, sections)
             for program in programs:
                 result = optimizer.optimize(program, Objective(program, ev, args.budget), profile.seed)
                 rows.append({"method": method, "program": program.uri, "evaluations": result.evaluations,

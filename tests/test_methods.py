@@ -31,7 +31,7 @@ def _one_per_suite(programs):
 
 
 def _search(method, program, evaluator, budget, seed):
-    optimizer, _ = make_optimizer(method, SHORT[method])
+    optimizer, _ = make_optimizer(method, SHORT)
     return optimizer.optimize(program, Objective(program, evaluator, budget), seed)
 
 
@@ -75,11 +75,11 @@ def test_method_settings_are_validated(small_program, evaluator):
     with pytest.raises(EccoError, match="unknown method"):
         make_optimizer("tpe-typo")
     with pytest.raises(EccoError, match="budget is set once"):
-        make_optimizer("ga", {"budget": 5})
+        make_optimizer("ga", {"ga": {"budget": 5}})
     with pytest.raises(EccoError, match="unknown GAConfig key"):
-        make_optimizer("ga", {"populaton": 5})
+        make_optimizer("ga", {"ga": {"populaton": 5}})
     with pytest.raises(EccoError, match="inconsistent"):
-        make_optimizer("rio", {"min_length": 9, "max_length": 3})
+        make_optimizer("rio", {"rio": {"min_length": 9, "max_length": 3}})
 
 
 _RUNNER = textwrap.dedent("""

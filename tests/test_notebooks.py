@@ -42,4 +42,8 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert len(table) == 14 * 6 and set(table["status"]) == {"ok"}
     assert table["checked"].all() and set(table["cpu"]) == {"sapphirerapids"}
     assert (tmp_path / "figures" / "o_levels.png").stat().st_size > 20_000
+    inference = pd.read_csv(tmp_path / "results" / "inference" / "results.csv")
+    assert set(inference["method"]) == {"ecco", "ga", "rio", "ecco-no-ga", "ecco-uniform", "ecco-no-seeds"}
+    assert (inference["evaluations"] <= inference["budget"]).all() and len(inference) == 6 * 7
+    assert (tmp_path / "figures" / "inference_best_so_far.png").stat().st_size > 20_000
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched

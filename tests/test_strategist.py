@@ -1,5 +1,5 @@
-"""The strategist: model specs (tiny, SmolLM2 from its wheel, missing), seeded generation, and the
-scoring of its answers with the real evaluator."""
+"""The strategist: model specs (tiny, SmolLM2 from its wheel, missing), seeded generation, Best-of-N
+sampling with its text cache, and the scoring of its answers with the real evaluator."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import torch
 
 from ecco_lib.benchmarks import resolve
 from ecco_lib.errors import EccoError
-from ecco_lib.llvm import improvement_over_o3
+from ecco_lib.llvm import EvaluationCache, improvement_over_o3
 from ecco_lib.prompts import PROMPT_FEATURES, SYSTEM_PROMPT, user_prompt
 from ecco_lib.response import StrategistResponse
-from ecco_lib.strategist import (ModelNotFoundError, Strategist, build_tiny_model, evaluate_outputs, load_model,
-                                 program_features, resolve_model, summarize_outputs, use_one_thread)
+from ecco_lib.scoring import MALFORMED, score_answers
+from ecco_lib.strategist import (ModelNotFoundError, Sample, Strategist, batch_seed, build_tiny_model, evaluate_outputs,
+                                 load_model, model_identity, program_features, resolve_model, summarize_outputs,
+                                 use_one_thread)
 
 pytestmark = pytest.mark.xdist_group("strategist")
 
@@ -38,6 +40,34 @@ def tiny(tiny_dir):
 @pytest.fixture(scope="session")
 def bitcount(session_cache):
     return resolve("ecco://automotive/bitcount", cache=session_cache)[0]
+
+
+@pytest.fixture(scope="session")
+def four_programs(session_cache):
+    return [resolve(uri, cache=session_cache)[0] for uri in
+            ("ecco://automotive/bitcount", "ecco://nas/ep", "ecco://hls/adpcm", "ecco://linalg/lu_getrf")]
+
+
+#: Best-of-N settings of the sampling tests; the tiny random model at temperature 1 answers noise.
+SAMPLING = dict(n=2, temperature=1.0, top_p=0.95, seed=5, batch_size=2)
+
+
+def texts_of(answers: list[list[Sample]]) -> list[list[str]]:
+    return [[a.text for a in row] for row in answers]
+
+
+@pytest.fixture
+def one_thread():
+    """Generation on one torch thread: two threads beside the machine's other jobs run 5-25x slower."""
+    with use_one_thread():
+        yield
+
+
+def count_generate_calls(strategist: Strategist, monkeypatch) -> list:
+    """Wrap ``strategist.model.generate`` (on the instance); one list entry per call."""
+    calls, generate = [], strategist.model.generate
+    monkeypatch.setattr(strategist.model, "generate", lambda *a, **k: calls.append(1) or generate(*a, **k))
+    return calls
 
 
 def test_tiny_model_shape_and_tokenizer(tiny_dir, tiny, tmp_path):
@@ -83,9 +113,8 @@ def test_generation_is_seeded_and_survives_save_and_reload(tiny, bitcount, tmp_p
     assert reloaded.generate(bitcount, n=3, seed=7, temperature=1.0) == sampled
 
 
-def test_batched_greedy_answers_every_program_in_order(tiny_dir, session_cache):
-    programs = [resolve(uri, cache=session_cache)[0] for uri in
-                ("ecco://automotive/bitcount", "ecco://nas/ep", "ecco://hls/adpcm", "ecco://linalg/lu_getrf")]
+def test_batched_greedy_answers_every_program_in_order(tiny_dir, four_programs):
+    programs = four_programs
     strategist = Strategist.from_pretrained(tiny_dir, max_new_tokens=12)
     texts, lengths = strategist.greedy(programs, batch_size=3)  # a full batch of 3, then 1
     assert len(texts) == len(lengths) == 4
@@ -106,6 +135,96 @@ def test_batched_greedy_answers_every_program_in_order(tiny_dir, session_cache):
 def test_generation_rejects_bad_arguments(tiny, bitcount, kwargs, fragment):
     with pytest.raises(EccoError, match=fragment):
         tiny.generate(bitcount, **kwargs)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_sampling_is_seeded_per_batch_and_answers_each_program_n_times(tiny, four_programs):
+    rng_before = torch.get_rng_state()
+    answers = tiny.sample(four_programs[:3], **SAMPLING)  # a batch of 2 prompts (4 rows), then 1 (2 rows)
+    assert torch.equal(torch.get_rng_state(), rng_before), "sampling must not consume the global torch RNG"
+    assert [len(row) for row in answers] == [2, 2, 2]
+    flat = [a for row in answers for a in row]
+    assert all(isinstance(a, Sample) and 1 <= a.new_tokens <= 24 for a in flat)
+    assert all(a.new_tokens == 24 for a in flat if a.cut_off) and any(a.cut_off for a in flat)
+    assert len({a.text for a in flat}) == 6, "temperature 1 on a random model: every answer differs"
+    assert tiny.sample(four_programs[:3], **SAMPLING) == answers
+    assert texts_of(tiny.sample(four_programs[:3], **{**SAMPLING, "seed": 6})) != texts_of(answers)
+    # batch b is seeded with batch_seed(seed, b): with one prompt per batch, program i's answers are
+    # generate()'s for that seed (batch 0: the seed itself)
+    single = tiny.sample(four_programs[:2], **{**SAMPLING, "n": 3, "batch_size": 1})
+    assert batch_seed(5, 0) == 5 and batch_seed(5, 1) != 5
+    assert texts_of(single) == [tiny.generate(p, n=3, seed=batch_seed(5, i), temperature=1.0, top_p=0.95)
+                                for i, p in enumerate(four_programs[:2])]
+    # in a batch of several prompts, a prompt's n answers are its n consecutive rows: the same rows as
+    # the prompt repeated n times (transformers expands num_return_sequences with repeat_interleave)
+    prompts = tiny._prompts(four_programs[:2])
+    repeated = tiny._generate_prompts([p for p in prompts for _ in range(2)], seed=batch_seed(5, 0), do_sample=True,
+                                      temperature=1.0, top_p=0.95, top_k=None)
+    assert answers[0] + answers[1] == repeated
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_sample_cache_hits_skip_generation_and_every_key_part_matters(tiny_dir, four_programs, tmp_path,
+                                                                       monkeypatch):
+    from peft import LoraConfig, get_peft_model
+
+    strategist = Strategist.from_pretrained(tiny_dir, max_new_tokens=8)
+    assert strategist.identity == model_identity(tiny_dir) and strategist.spec == tiny_dir
+    calls = count_generate_calls(strategist, monkeypatch)
+    cache, programs = EvaluationCache(tmp_path / "cache"), four_programs[:3]
+    first = strategist.sample(programs, **SAMPLING, cache=cache)
+    assert len(calls) == 2  # batches of 2 and 1
+    assert strategist.sample(programs, **SAMPLING, cache=cache) == first and len(calls) == 2
+    assert strategist.sample(programs, **SAMPLING, cache=EvaluationCache(tmp_path / "cache")) == first
+    assert strategist.sample(programs[:2], **SAMPLING, cache=cache) == first[:2] and len(calls) == 2
+    assert strategist.sample(programs, **SAMPLING) == first and len(calls) == 4  # no cache: generated again
+    for change in ({"seed": 6}, {"n": 3}, {"temperature": 0.9}, {"top_p": 0.5}, {"batch_size": 3}):
+        before = len(calls)
+        strategist.sample(programs[:1], **{**SAMPLING, **change}, cache=cache)
+        assert len(calls) == before + 1, f"{change} must miss the cache"
+    strategist.max_new_tokens = 9
+    strategist.sample(programs[:1], **SAMPLING, cache=cache)
+    assert len(calls) == 10
+
+    # the identity is the model's part of the key: without one, no cache; an explicit one is used as given
+    bare = Strategist(strategist.model, strategist.tokenizer, max_new_tokens=8)
+    with pytest.raises(EccoError, match="identity"):
+        bare.sample(programs, **SAMPLING, cache=cache)
+    named = Strategist(strategist.model, strategist.tokenizer, max_new_tokens=8, identity=strategist.identity)
+    assert named.sample(programs, **SAMPLING, cache=cache) == first and len(calls) == 10
+
+    # other weights or an adapter: another identity, a miss
+    other = Strategist.from_pretrained(build_tiny_model(tmp_path / "other", seed=1), max_new_tokens=8)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        base, _ = load_model(tiny_dir)
+        lora = LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+        get_peft_model(base, lora).save_pretrained(tmp_path / "adapter")
+    tuned = Strategist.from_pretrained(tiny_dir, tmp_path / "adapter", max_new_tokens=8)
+    assert len({strategist.identity, other.identity, tuned.identity}) == 3
+    assert tuned.identity.startswith(strategist.identity + " adapter=sha256:")
+    for changed in (other, tuned):
+        changed_calls = count_generate_calls(changed, monkeypatch)
+        assert texts_of(changed.sample(programs[:1], **SAMPLING, cache=cache)) != texts_of(first[:1])
+        assert len(changed_calls) == 1
+    with open(tmp_path / "adapter" / "adapter_config.json", "a") as f:
+        f.write("\n")  # any byte of an adapter file changes the identity
+    assert model_identity(tiny_dir, tmp_path / "adapter") != tuned.identity
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_sampled_noise_scores_as_malformed(tiny, bitcount, evaluator):
+    answers = tiny.sample([bitcount], **{**SAMPLING, "n": 3, "batch_size": 1})[0]
+    assert {s.status for s in score_answers([bitcount] * 3, [a.text for a in answers], evaluator)} == {MALFORMED}
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.parametrize("change, fragment", [({"n": 0}, "at least one"), ({"temperature": 0.0}, "temperature"),
+                                              ({"temperature": math.nan}, "temperature"), ({"top_p": 0.0}, "top_p"),
+                                              ({"top_p": 1.5}, "top_p"), ({"batch_size": 0}, "batch_size=0")])
+def test_sampling_rejects_bad_arguments(tiny, bitcount, change, fragment):
+    with pytest.raises(EccoError, match=fragment):
+        tiny.sample([bitcount], **{**SAMPLING, **change})
 
 
 def test_missing_models_name_the_problem(tmp_path):

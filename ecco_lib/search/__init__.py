@@ -8,6 +8,7 @@
 """
 
 from ecco_lib.search.ga import GAConfig, GeneticSearch, config_from
+from ecco_lib.search.intent import IntentGuidedSampler
 from ecco_lib.search.objective import TRACE_KEY, Evaluation, Objective, OptimizationResult
 from ecco_lib.search.optimizer import (Method, Optimizer, describe_methods, get_method, make_optimizer,
                                        method_names, register, settings_fingerprint)
@@ -18,7 +19,15 @@ register(Method("ga", GAConfig, lambda cfg: GeneticSearch(config=cfg, seeder=Big
                 defaults={"generations": None}, budget_fields=("budget",)))
 register(Method("rio", RandomSearchConfig, RandomSearch))
 
-__all__ = ["TRACE_KEY", "BigramSeeder", "Evaluation", "GAConfig", "GeneticSearch", "Method", "Objective",
+__all__ = ["TRACE_KEY", "BigramSeeder", "Evaluation", "GAConfig", "GeneticSearch", "IntentGuidedSampler",
+           "Method", "Objective",
            "OptimizationResult", "Optimizer", "PassSampler", "RandomSearch", "RandomSearchConfig",
            "UniformPassSampler", "config_from", "describe_methods", "get_method", "level_pipeline_passes",
            "make_optimizer", "method_names", "register", "settings_fingerprint"]
+
+from ecco_lib import tactician  # noqa: E402  (registers ecco and its ablations; needs the modules above)
+
+for _name, _switches, _ in tactician.ecco_methods():
+    register(Method(_name, tactician.EccoConfig,
+                    lambda cfg, name=_name, switches=_switches: tactician.EccoOptimizer(cfg, name=name, **switches),
+                    section="ecco"))

@@ -1,8 +1,9 @@
 """The :class:`Optimizer` protocol and the registry of search methods (``ecco methods``).
 
 A method is registered once with its settings dataclass; :func:`make_optimizer` builds it from a
-profile's ``search.methods.<name>`` mapping (defaults otherwise), so every caller — the CLI, the
-experiment runner, the notebooks — gets the same method with the same, recorded settings.
+profile's ``search.methods`` mapping (its own section, or the section of the method it is an
+ablation of; defaults otherwise), so every caller — the CLI, the experiment runner, the notebooks
+— gets the same method with the same, recorded settings.
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ class Optimizer(Protocol):
 
 @dataclass(frozen=True)
 class Method:
-    """A registered method: how to build it from its settings dataclass."""
+    """A registered method: how to build it from its settings dataclass. ``section`` names the
+    ``search.methods`` entry it reads (default: its own name; ablations read their parent's)."""
 
     name: str
     settings: type
     build: Callable[[Any], Optimizer]
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # overrides of the dataclass defaults
     budget_fields: tuple[str, ...] = ()  # settings fields the Objective's budget replaces (not settable here)
+    section: str | None = None
 
     def configure(self, section: Mapping | None = None):
         section = dict(section or {})
-        if set(section) & set(self.budget_fields):
+        if "budget" in section or set(section) & set(self.budget_fields):
             raise EccoError(f"method '{self.name}': the budget is set once for every method (search.budget or "
                             f"--budget), not in its settings")
         return settings_from(self.settings, {**self.defaults, **section})
@@ -70,10 +73,11 @@ def get_method(name: str) -> Method:
     return _METHODS[name]
 
 
-def make_optimizer(name: str, section: Mapping | None = None) -> tuple[Optimizer, dict]:
-    """(the optimizer, its full settings as a plain dict) for method ``name``."""
+def make_optimizer(name: str, sections: Mapping | None = None) -> tuple[Optimizer, dict]:
+    """(the optimizer, its full settings as a plain dict) for method ``name``; ``sections`` is a
+    profile's ``search.methods`` mapping (method name -> settings), None for the defaults."""
     method = get_method(name)
-    settings = method.configure(section)
+    settings = method.configure((sections or {}).get(method.section or method.name))
     return method.build(settings), method.settings_dict(settings)
 
 
@@ -86,6 +90,6 @@ def describe_methods(sections: Mapping | None = None) -> list[dict]:
     """One row per registered method: name, description and its settings under ``sections``."""
     rows = []
     for name in _METHODS:
-        optimizer, settings = make_optimizer(name, (sections or {}).get(name))
+        optimizer, settings = make_optimizer(name, sections)
         rows.append({"method": name, "description": optimizer.description, "settings": settings})
     return rows

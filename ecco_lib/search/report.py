@@ -29,7 +29,9 @@ def optimize_record(result: OptimizationResult, best: Measurement | None, settin
             "sequence": list(result.best), "seed": result.seed, "status_counts": result.status_counts(),
             "settings": settings, "checked": best.checked if best else False,
             "llvm_version": best.llvm_version if best else None, "triple": best.triple if best else None,
-            "cpu": best.cpu if best else None, "mca_iterations": best.mca_iterations if best else None}
+            "cpu": best.cpu if best else None, "mca_iterations": best.mca_iterations if best else None,
+            **{k: result.extra[k] for k in ("intents", "reasoning", "found_by", "intent_rule", "parsed",
+                                            "valid_evaluated", "generation_seconds") if k in result.extra}}
 
 
 def _input_hint(program) -> str:
@@ -57,7 +59,14 @@ def describe_result(program, record: dict) -> str:
         return f"{head}\n  no sequence compiled: evaluations {record['evaluations']} ({counts})"
     i_o3 = f"{100 * record['i_o3']:+.2f} %" if record["i_o3"] is not None else "n/a (-O3 failed)"
     check = "" if record["checked"] else "  (not checked against the -O0 build)"
-    lines = [head,
+    strategist = []
+    if "intents" in record:
+        weights = ", ".join(f"{c} {w:.2f}" for c, w in sorted((record["intents"] or {}).items(), key=lambda kv: -kv[1]))
+        strategist = [f"  strategist: {record['parsed']} answers parsed, {record['valid_evaluated']} evaluated; "
+                      f"intents ({record['intent_rule']}): {weights or 'none'}",
+                      "  reasoning: " + " ".join((record["reasoning"] or "(none)").split())[:600],
+                      f"  best found by: {record['found_by']}"]
+    lines = [head, *strategist,
              f"  best sequence ({len(record['sequence'])} passes): {', '.join(record['sequence']) or '(none)'}",
              f"  cycles {record['cycles']} vs -O3 {record['cycles_O3']}: I_O3 = {i_o3}{check}",
              f"  evaluations {record['evaluations']} of {record['budget']}: {counts}",

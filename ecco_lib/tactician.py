@@ -1,0 +1,244 @@
+"""Paper stage 5, collaborative inference: the strategist's Best-of-N answers steer the GA tactician.
+
+``ecco`` on one program, at the Objective's budget:
+
+1. the strategist samples N answers (``<reasoning>/<intents>/<sequence>``; texts cached by content);
+2. every answer is parsed with the one response contract; the distinct valid sequences are
+   evaluated through the Objective (each counts toward the budget like any other evaluation);
+3. one intent vector is taken from the answers (``intent_rule``: ``best`` = the intents of the
+   best-scoring valid answer, ``mean`` = the mean over all parsed answers);
+4. the top-k valid distinct sequences seed the GA's first population (the rest from the seeder
+   and the sampler), and the GA mutates with the Eq. 4 :class:`IntentGuidedSampler`, spending
+   what remains of the budget.
+
+Ablations at the same budget (RQ3): ``ecco-no-ga`` (Best-of-N alone: only the answers are
+evaluated), ``ecco-uniform`` (LLM seeds, uniform mutation), ``ecco-no-seeds`` (intents only; the
+answers' sequences are never evaluated, so their intents are averaged).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ecco_lib.config import REPO_ROOT, output_root
+from ecco_lib.errors import EccoError
+from ecco_lib.response import MalformedResponse, parse_response
+from ecco_lib.search.ga import GAConfig, GeneticSearch
+from ecco_lib.search.objective import Objective, OptimizationResult
+from ecco_lib.search.samplers import BigramSeeder, UniformPassSampler
+
+#: Where the pipeline's trained strategist adapter is (under the output root), and the copy that
+#: ships with the repository for users who have not trained one (default profile, GRPO stage).
+TRAINED_ADAPTER = Path("results") / "models" / "grpo-full" / "adapter"
+SHIPPED_ADAPTER = REPO_ROOT / "ecco_lib" / "models" / "strategist-default"
+PRIOR = Path("results") / "dataset" / "efficacy_prior.json"
+INTENT_RULES = ("best", "mean")
+
+
+@dataclass(frozen=True)
+class EccoConfig:
+    """Settings of ``ecco`` and its ablations. ``n`` answers per program (each valid distinct one
+    costs one evaluation), ``seeds_k`` of them seed the GA; ``eps`` is Eq. 4's exploration mass;
+    the GA fields are :class:`~ecco_lib.search.ga.GAConfig`'s (the GA runs until the budget is spent)."""
+
+    model: str = "smollm2-135m"
+    adapter: str | None = None  # None: the pipeline's trained adapter, else the shipped one
+    prior: str | None = None    # None: results/dataset/efficacy_prior.json under the output root
+    n: int = 8
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_new_tokens: int = 640
+    batch_size: int = 8
+    seeds_k: int = 4
+    eps: float = 0.1
+    intent_rule: str = "best"
+    population: int = 16
+    min_length: int = 5
+    max_length: int = 30
+    elite: int = 2
+    tournament: int = 3
+    crossover_rate: float = 0.7
+    mutation_rate: float = 0.5
+    seeded_fraction: float = 0.5
+
+    def __post_init__(self):
+        if self.n < 1 or self.seeds_k < 0 or self.batch_size < 1 or self.max_new_tokens < 1:
+            raise EccoError(f"inconsistent ecco settings (n, seeds_k, batch_size, max_new_tokens): {self}")
+        if self.intent_rule not in INTENT_RULES:
+            raise EccoError(f"intent_rule '{self.intent_rule}' is not one of {', '.join(INTENT_RULES)}")
+        if not self.temperature > 0:
+            raise EccoError(f"temperature {self.temperature}: Best-of-N samples need temperature > 0")
+        self.ga  # validates the GA fields
+
+    @property
+    def ga(self) -> GAConfig:
+        """The GA's settings (it runs until the Objective's budget is spent)."""
+        return GAConfig(population=self.population, generations=None, min_length=self.min_length,
+                        max_length=self.max_length, elite=self.elite, tournament=self.tournament,
+                        crossover_rate=self.crossover_rate, mutation_rate=self.mutation_rate,
+                        seeded_fraction=self.seeded_fraction)
+
+
+def resolve_adapter(adapter: str | None) -> Path:
+    """The adapter directory to load: ``adapter`` if given, else the pipeline's trained one, else
+    the shipped one; a clear error naming how to get one when none exists."""
+    candidates = [Path(adapter)] if adapter else [output_root() / TRAINED_ADAPTER, SHIPPED_ADAPTER]
+    for path in candidates:
+        if (path / "adapter_config.json").is_file():
+            return path
+    if adapter:
+        raise EccoError(f"adapter {adapter} has no adapter_config.json")
+    raise EccoError(f"no trained strategist: run `make reproduce` (notebooks 04-05 train one into "
+                    f"{TRAINED_ADAPTER}) or pass --adapter DIR")
+
+
+def resolve_prior(prior: str | None) -> Path:
+    path = Path(prior) if prior else output_root() / PRIOR
+    if not path.is_file():
+        raise EccoError(f"no efficacy prior at {path}: run notebook 02 (`ecco reproduce --only 02`) or set prior")
+    return path
+
+
+def select_intents(answers: list[dict], rule: str) -> tuple[dict[str, float] | None, str]:
+    """(one intent vector, the rule that applied) from answers carrying ``intents`` (parsed ones)
+    and ``cycles`` (evaluated ``ok`` ones). ``best``: the intents of the answer with the fewest
+    cycles (ties: shorter sequence, then earlier); when no answer was evaluated ``ok`` it falls
+    back to ``mean``, and says so. ``mean``: the mean over every parsed answer (None if none)."""
+    if rule not in INTENT_RULES:
+        raise EccoError(f"intent_rule '{rule}' is not one of {', '.join(INTENT_RULES)}")
+    parsed = [a for a in answers if a.get("intents") is not None]
+    scored = [a for a in parsed if a.get("cycles") is not None]
+    if rule == "best" and scored:
+        best = min(scored, key=lambda a: (a["cycles"], len(a["sequence"].split(","))))
+        return dict(best["intents"]), "best"
+    if not parsed:
+        return None, "mean"
+    names = sorted({c for a in parsed for c in a["intents"]})
+    return {c: sum(a["intents"].get(c, 0.0) for a in parsed) / len(parsed) for c in names}, "mean"
+
+
+class EccoOptimizer:
+    """The ``ecco`` method and, with ``use_seeds``/``use_intents``/``use_ga`` off, its ablations.
+    The strategist is loaded once, on first use; generation runs on one torch thread, one program
+    at a time (compilers may run beside it)."""
+
+    def __init__(self, config: EccoConfig = EccoConfig(), *, name: str = "ecco", use_seeds: bool = True,
+                 use_intents: bool = True, use_ga: bool = True, strategist=None, cache=None):
+        self.name, self.config = name, config
+        self.description = dict((n, d) for n, _, d in ecco_methods()).get(name, ECCO_DESCRIPTION)
+        self.use_seeds, self.use_intents, self.use_ga = use_seeds, use_intents, use_ga
+        self._strategist = strategist
+        self._prior = None
+        self._lock = threading.Lock()
+        self.cache = cache  # an EvaluationCache for generated texts; None: the Objective's evaluator cache
+
+    @property
+    def strategist(self):
+        if self._strategist is None:
+            from ecco_lib.strategist import Strategist
+
+            self._strategist = Strategist.from_pretrained(self.config.model, resolve_adapter(self.config.adapter),
+                                                          max_new_tokens=self.config.max_new_tokens)
+        return self._strategist
+
+    @property
+    def prior(self):
+        if self._prior is None:
+            from ecco_lib.evidence import EfficacyPrior
+
+            self._prior = EfficacyPrior.load(resolve_prior(self.config.prior))
+        return self._prior
+
+    def answers(self, program, seed: int, cache) -> tuple[list, float]:
+        """The N sampled answers for ``program`` and the seconds generation took (0 when cached)."""
+        from ecco_lib.strategist import use_one_thread
+
+        cfg = self.config
+        start = time.perf_counter()
+        with self._lock, use_one_thread():
+            samples = self.strategist.sample([program], n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
+                                             seed=seed, batch_size=cfg.batch_size, cache=cache)[0]
+        return samples, time.perf_counter() - start
+
+    def optimize(self, program, objective: Objective, seed: int) -> OptimizationResult:
+        from ecco_lib.search.intent import IntentGuidedSampler
+
+        cfg = self.config
+        samples, generation_seconds = self.answers(program, seed, self.cache or objective.evaluator.cache)
+        answers = []
+        for sample in samples:
+            try:
+                response = parse_response(sample.text)
+                answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off, "parse": "ok",
+                                "response": response})
+            except MalformedResponse as exc:
+                answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off,
+                                "parse": "malformed",
+                                "reason": str(exc), "response": None})
+        parsed = [a for a in answers if a["response"] is not None]
+        evaluate_answers = self.use_seeds or not self.use_ga  # ecco-no-seeds never evaluates them
+        if evaluate_answers:
+            for answer, evaluation in zip(parsed, objective.evaluate([a["response"].sequence for a in parsed])):
+                answer["status"] = evaluation.status if evaluation else "over-budget"
+                answer["cycles"] = evaluation.cycles if evaluation else None
+        scored = sorted((a for a in parsed if a.get("cycles") is not None),
+                        key=lambda a: (a["cycles"], len(a["response"].sequence)))
+        for answer in parsed:
+            answer["intents"] = dict(answer["response"].intents)
+            answer["sequence"] = ",".join(answer["response"].sequence)
+        intents, rule = select_intents(answers, cfg.intent_rule)
+        llm_seeds = list(dict.fromkeys(a["response"].sequence for a in scored))[: cfg.seeds_k]
+        lead = scored[0] if scored else parsed[0] if parsed else None
+        extra = {"answers": [{k: v for k, v in a.items() if k != "response"} for a in answers],
+                 "parsed": len(parsed), "valid_evaluated": len(scored), "generation_seconds": generation_seconds,
+                 "new_tokens": sum(a["new_tokens"] for a in answers), "intent_rule": rule, "intents": intents,
+                 "reasoning": lead["response"].reasoning if lead else None, "llm_seeds": len(llm_seeds)}
+        if self.use_ga and not objective.exhausted:
+            sampler = IntentGuidedSampler(intents, self.prior, cfg.eps) if self.use_intents else UniformPassSampler()
+            extra["sampler"] = sampler.describe() if self.use_intents else {"case": "uniform"}
+            ga = GeneticSearch(config=cfg.ga, sampler=sampler, seeder=BigramSeeder())
+            ga_result = ga.optimize(program, objective, seed, seeds=llm_seeds if self.use_seeds else ())
+            extra["history"] = ga_result.extra["history"]
+        result = objective.result(self.name, seed, extra=extra)
+        answer_sequences = {a["response"].sequence for a in scored}
+        result.extra["found_by"] = ("llm" if result.best in answer_sequences else "ga") if result.found else None
+        return result
+
+
+ECCO_DESCRIPTION = ("ECCO: Best-of-N strategist answers seed a GA whose mutation samples passes by Eq. 4 from "
+                    "the answers' intents and the efficacy prior (Pan et al., arXiv 2602.00087, 2026)")
+
+
+def ecco_methods() -> list[tuple[str, dict, str]]:
+    """(name, switches, description) of ``ecco`` and its ablations, for the method registry."""
+    return [("ecco", {}, ECCO_DESCRIPTION),
+            ("ecco-no-ga", {"use_ga": False}, "ECCO ablation: the strategist's Best-of-N answers alone, no GA "
+                                              "(paper RQ3, 'LLM alone')"),
+            ("ecco-uniform", {"use_intents": False}, "ECCO ablation: LLM answers seed the GA, uniform mutation "
+                                                     "instead of Eq. 4 (no intents)"),
+            ("ecco-no-seeds", {"use_seeds": False}, "ECCO ablation: Eq. 4 mutation from the answers' mean intents, "
+                                                    "answers never evaluated nor seeded")]
+
+
+def compare_intent_rules(extras: list[dict], prior, eps: float) -> pd.DataFrame:
+    """For each ``ecco`` search (its result ``extra``), the intents under both rules and how far
+    apart their Eq. 4 distributions are: total-variation distance (0 = same mutation distribution,
+    1 = disjoint) and each rule's most weighted category."""
+    from ecco_lib.search.intent import IntentGuidedSampler
+
+    rows = []
+    for extra in extras:
+        best, best_rule = select_intents(extra["answers"], "best")
+        mean, _ = select_intents(extra["answers"], "mean")
+        p_best = IntentGuidedSampler(best, prior, eps).probabilities()
+        p_mean = IntentGuidedSampler(mean, prior, eps).probabilities()
+        rows.append({"best_rule_applied": best_rule,
+                     "top_category_best": max(best, key=best.get) if best else None,
+                     "top_category_mean": max(mean, key=mean.get) if mean else None,
+                     "tv_distance": 0.5 * sum(abs(p_best[v] - p_mean[v]) for v in p_best)})
+    return pd.DataFrame(rows)
