@@ -272,9 +272,11 @@ def paired_differences(results: pd.DataFrame, baseline: str = "ga", value: str =
     """Each method against ``baseline`` on the same (program, seed) cells: per suite and overall
     (``average`` = unweighted mean of suite means, the paper's headline), the mean paired
     difference of ``value``, wins / ties / losses, and a bootstrap interval (scipy) that resamples
-    programs within suites (stratified; each program's difference is its mean over seeds; an
-    interval needs two or more programs in every suite it covers, else it is NaN). A cell whose
-    search found nothing valid counts as ``value`` 0 (as -O3), and ``missing`` says how many."""
+    programs within suites (``ci_method`` "stratified"; each program's difference is its mean over
+    seeds). With one program in some suite the ``average`` interval resamples programs instead
+    ("programs": the mean over programs is resampled) and a suite's
+    own interval is NaN ("none"). A cell whose search found nothing valid counts as ``value`` 0
+    (as -O3), and ``missing`` says how many."""
     from scipy.stats import bootstrap
 
     scores = results.assign(**{value: results[value].fillna(0.0)})
@@ -290,18 +292,21 @@ def paired_differences(results: pd.DataFrame, baseline: str = "ga", value: str =
         for suite, values in [*suites.items(), ("average", None)]:
             if suite == "average":
                 point = float(np.mean([v.mean() for v in suites.values()]))
-                samples = [v for v in suites.values()]
-                cells = diff
+                samples, cells = list(suites.values()), diff
+                if not all(len(v) >= 2 for v in samples) and len(suites) >= 2:
+                    samples = [per_program.to_numpy()]  # one program in some suite: resample programs
             else:
                 point, samples, cells = float(values.mean()), [values], diff.xs(suite, level="suite")
             low = high = float("nan")
+            method_ci = "none"
             if all(len(v) >= 2 for v in samples):
                 ci = bootstrap(tuple(samples), lambda *xs, axis=-1: np.mean([x.mean(axis=axis) for x in xs], axis=0),
                                paired=False, vectorized=True, confidence_level=confidence, n_resamples=resamples,
                                method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
                 low, high = float(ci.low), float(ci.high)
+                method_ci = "stratified" if len(samples) > 1 else "programs"
             rows.append({"method": method, "baseline": baseline, "suite": suite, "cells": len(cells),
                          "mean_difference": point, "ci_low": low, "ci_high": high,
-                         "wins": int((cells > 0).sum()), "ties": int((cells == 0).sum()), "losses": int((cells < 0).sum()),
-                         "missing": int(missing.get(method, 0))})
+                         "ci_method": method_ci, "wins": int((cells > 0).sum()), "ties": int((cells == 0).sum()),
+                         "losses": int((cells < 0).sum()), "missing": int(missing.get(method, 0))})
     return pd.DataFrame(rows)

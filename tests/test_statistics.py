@@ -53,3 +53,12 @@ def test_best_so_far_spans_the_budget_and_never_decreases():
     curve = best_so_far(results, trace)
     assert list(curve["evaluation"]) == [1, 2, 3, 4, 5]
     assert np.isnan(curve["i_o3"].iloc[0]) and list(curve["i_o3"].iloc[1:]) == pytest.approx([0.1, 0.2, 0.2, 0.2])
+
+
+def test_one_program_per_suite_resamples_programs_and_says_so():
+    results = _results(0.05)
+    results = results[results["program"].isin(["a0", "b0", "b1"]) & (results["program"] != "b1")]
+    table = paired_differences(results, baseline="ga").set_index("suite")
+    assert table.loc["a", "ci_method"] == "none" and np.isnan(table.loc["a", "ci_low"])
+    assert table.loc["average", "ci_method"] == "programs"
+    assert table.loc["average", "ci_low"] <= table.loc["average", "mean_difference"] <= table.loc["average", "ci_high"]
