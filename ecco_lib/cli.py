@@ -172,7 +172,7 @@ def cmd_optimize(args) -> int:
     from ecco_lib.config import load_profile
     from ecco_lib.llvm.pipeline import Pipeline
     from ecco_lib.search import Objective, get_method, make_optimizer
-    from ecco_lib.search.report import describe_result, emit_ir, optimize_record
+    from ecco_lib.search.presentation import describe_result, emit_ir, optimize_record
 
     profile = load_profile(args.profile)
     section = _search_section(profile)

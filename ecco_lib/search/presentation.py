@@ -12,6 +12,7 @@ from ecco_lib.errors import EccoError
 from ecco_lib.llvm.evaluate import Measurement
 from ecco_lib.llvm.steps import first_error_line, run_opt
 from ecco_lib.llvm.toolchain import find_toolchain
+from ecco_lib.report import UNCHECKED_LABEL, is_unchecked
 from ecco_lib.search.objective import OptimizationResult
 
 
@@ -28,6 +29,7 @@ def optimize_record(result: OptimizationResult, best: Measurement | None, settin
             "method": result.method, "budget": result.budget, "evaluations": result.evaluations,
             "sequence": list(result.best), "seed": result.seed, "status_counts": result.status_counts(),
             "settings": settings, "checked": best.checked if best else False,
+            "check_error": best.error if best is not None and is_unchecked(best.as_dict()) else None,
             "llvm_version": best.llvm_version if best else None, "triple": best.triple if best else None,
             "cpu": best.cpu if best else None, "mca_iterations": best.mca_iterations if best else None,
             **{k: result.extra[k] for k in ("intents", "reasoning", "found_by", "intent_rule", "parsed",
@@ -58,7 +60,8 @@ def describe_result(program, record: dict) -> str:
     if record["cycles"] is None:
         return f"{head}\n  no sequence compiled: evaluations {record['evaluations']} ({counts})"
     i_o3 = f"{100 * record['i_o3']:+.2f} %" if record["i_o3"] is not None else "n/a (-O3 failed)"
-    check = "" if record["checked"] else "  (not checked against the -O0 build)"
+    check = "" if record["checked"] else f"  ({UNCHECKED_LABEL}: {record['check_error']})" if record["check_error"] \
+        else "  (not checked against the -O0 build)"
     strategist = []
     if "intents" in record:
         weights = ", ".join(f"{c} {w:.2f}" for c, w in sorted((record["intents"] or {}).items(), key=lambda kv: -kv[1]))
