@@ -43,8 +43,9 @@ INTENT_RULES = ("best", "mean")
 @dataclass(frozen=True)
 class EccoConfig:
     """Settings of ``ecco`` and its ablations. ``n`` answers per program (each valid distinct one
-    costs one evaluation), ``seeds_k`` of them seed the GA; ``eps`` is Eq. 4's exploration mass;
-    the GA fields are :class:`~ecco_lib.search.ga.GAConfig`'s (the GA runs until the budget is spent)."""
+    costs one evaluation), ``seeds_k`` of them seed the GA; ``eps`` is Eq. 4's exploration mass.
+    The GA part is the ``ga`` method's own settings (``search.methods.ga``), so ``ecco`` and ``ga``
+    differ only by what the strategist adds."""
 
     model: str = "smollm2-135m"
     adapter: str | None = None  # None: the pipeline's trained adapter, else the shipped one
@@ -57,14 +58,6 @@ class EccoConfig:
     seeds_k: int = 4
     eps: float = 0.1
     intent_rule: str = "best"
-    population: int = 16
-    min_length: int = 5
-    max_length: int = 30
-    elite: int = 2
-    tournament: int = 3
-    crossover_rate: float = 0.7
-    mutation_rate: float = 0.5
-    seeded_fraction: float = 0.5
 
     def __post_init__(self):
         if self.n < 1 or self.seeds_k < 0 or self.batch_size < 1 or self.max_new_tokens < 1:
@@ -73,15 +66,6 @@ class EccoConfig:
             raise EccoError(f"intent_rule '{self.intent_rule}' is not one of {', '.join(INTENT_RULES)}")
         if not self.temperature > 0:
             raise EccoError(f"temperature {self.temperature}: Best-of-N samples need temperature > 0")
-        self.ga  # validates the GA fields
-
-    @property
-    def ga(self) -> GAConfig:
-        """The GA's settings (it runs until the Objective's budget is spent)."""
-        return GAConfig(population=self.population, generations=None, min_length=self.min_length,
-                        max_length=self.max_length, elite=self.elite, tournament=self.tournament,
-                        crossover_rate=self.crossover_rate, mutation_rate=self.mutation_rate,
-                        seeded_fraction=self.seeded_fraction)
 
 
 def resolve_adapter(adapter: str | None) -> Path:
@@ -127,9 +111,10 @@ class EccoOptimizer:
     The strategist is loaded once, on first use; generation runs on one torch thread, one program
     at a time (compilers may run beside it)."""
 
-    def __init__(self, config: EccoConfig = EccoConfig(), *, name: str = "ecco", use_seeds: bool = True,
-                 use_intents: bool = True, use_ga: bool = True, strategist=None, cache=None):
-        self.name, self.config = name, config
+    def __init__(self, config: EccoConfig = EccoConfig(), ga: GAConfig = GAConfig(generations=None), *,
+                 name: str = "ecco", use_seeds: bool = True, use_intents: bool = True, use_ga: bool = True,
+                 strategist=None, cache=None):
+        self.name, self.config, self.ga = name, config, ga
         self.description = dict((n, d) for n, _, d in ecco_methods()).get(name, ECCO_DESCRIPTION)
         self.use_seeds, self.use_intents, self.use_ga = use_seeds, use_intents, use_ga
         self._strategist = strategist
@@ -201,7 +186,7 @@ class EccoOptimizer:
         if self.use_ga and not objective.exhausted:
             sampler = IntentGuidedSampler(intents, self.prior, cfg.eps) if self.use_intents else UniformPassSampler()
             extra["sampler"] = sampler.describe() if self.use_intents else {"case": "uniform"}
-            ga = GeneticSearch(config=cfg.ga, sampler=sampler, seeder=BigramSeeder())
+            ga = GeneticSearch(config=self.ga, sampler=sampler, seeder=BigramSeeder())
             ga_result = ga.optimize(program, objective, seed, seeds=llm_seeds if self.use_seeds else ())
             extra["history"] = ga_result.extra["history"]
         result = objective.result(self.name, seed, extra=extra)

@@ -25,7 +25,7 @@ GOOD = StrategistResponse(reasoning="Loops dominate; promote memory first.",
 OTHER = StrategistResponse(reasoning="Straight-line code; simplify it.",
                            intents={"scalar-simplification": 1.0}, sequence=("mem2reg", "gvn")).render()
 ANSWERS = [GOOD, "not an answer", OTHER, GOOD, "<sequence>\nno-such-pass\n</sequence>"]
-SMALL = {"ecco": {"n": len(ANSWERS), "seeds_k": 2, "population": 4, "min_length": 3, "max_length": 8, "eps": 0.2}}
+SMALL = {"ecco": {"n": len(ANSWERS), "seeds_k": 2, "eps": 0.2}, "ga": {"population": 4, "min_length": 3, "max_length": 8}}
 
 
 class ScriptedStrategist:
@@ -40,7 +40,7 @@ class ScriptedStrategist:
 
 
 def _ecco(name="ecco", texts=ANSWERS, **overrides):
-    optimizer, _ = make_optimizer(name, {"ecco": {**SMALL["ecco"], **overrides}})
+    optimizer, _ = make_optimizer(name, {**SMALL, "ecco": {**SMALL["ecco"], **overrides}})
     optimizer._strategist = ScriptedStrategist(texts)
     return optimizer
 

@@ -29,5 +29,5 @@ from ecco_lib import tactician  # noqa: E402  (registers ecco and its ablations;
 
 for _name, _switches, _ in tactician.ecco_methods():
     register(Method(_name, tactician.EccoConfig,
-                    lambda cfg, name=_name, switches=_switches: tactician.EccoOptimizer(cfg, name=name, **switches),
-                    section="ecco"))
+                    lambda cfg, ga, name=_name, switches=_switches: tactician.EccoOptimizer(cfg, ga, name=name, **switches),
+                    section="ecco", uses=("ga",)))

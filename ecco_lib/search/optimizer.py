@@ -41,6 +41,7 @@ class Method:
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # overrides of the dataclass defaults
     budget_fields: tuple[str, ...] = ()  # settings fields the Objective's budget replaces (not settable here)
     section: str | None = None
+    uses: tuple[str, ...] = ()  # other methods whose settings it is built with (ecco uses the ga's)
 
     def configure(self, section: Mapping | None = None):
         section = dict(section or {})
@@ -78,7 +79,9 @@ def make_optimizer(name: str, sections: Mapping | None = None) -> tuple[Optimize
     profile's ``search.methods`` mapping (method name -> settings), None for the defaults."""
     method = get_method(name)
     settings = method.configure((sections or {}).get(method.section or method.name))
-    return method.build(settings), method.settings_dict(settings)
+    used = {u: get_method(u).configure((sections or {}).get(u)) for u in method.uses}
+    record = {**method.settings_dict(settings), **{u: get_method(u).settings_dict(s) for u, s in used.items()}}
+    return method.build(settings, **used), record
 
 
 def settings_fingerprint(settings: Mapping) -> str:
