@@ -4,8 +4,6 @@ measuring procedure are never reused, and one failing program never stops the da
 
 from __future__ import annotations
 
-import pytest
-
 from ecco_lib.benchmarks import resolve
 from ecco_lib.evidence import failure_table, process_programs
 from ecco_lib.llvm import Evaluator, Pipeline, steps

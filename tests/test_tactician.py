@@ -11,11 +11,10 @@ import json
 import pytest
 
 from ecco_lib.errors import EccoError
-from ecco_lib.llvm import Evaluator
 from ecco_lib.response import StrategistResponse
 from ecco_lib.search import Objective, make_optimizer
 from ecco_lib.strategist import Sample
-from ecco_lib.tactician import EccoConfig, EccoOptimizer, select_intents
+from ecco_lib.tactician import EccoConfig, select_intents
 
 from conftest import REPO, run_cli
 
