@@ -14,7 +14,7 @@ STAMP := $(VENV)/.ecco-installed
 CGYM_WHEEL := tests/fixtures/.downloads/compiler_gym-0.2.5-py3-none-manylinux2014_x86_64.whl
 LLVM_TOOLS := opt-19 llc-19 llvm-mca-19 llvm-mc-19 llvm-link-19 clang-19
 
-.PHONY: setup toolchain test test-fast reproduce bench lint notebooks clean
+.PHONY: setup toolchain test test-fast reproduce bench lint notebooks clean ship-adapter
 
 setup: toolchain $(STAMP)
 
@@ -51,6 +51,15 @@ test-fast: setup $(CGYM_WHEEL)
 
 reproduce: setup
 	$(VENV)/bin/ecco reproduce --profile $(PROFILE)
+
+# Maintainers: after `make reproduce`, copy a trained strategist into the repository (what
+# `ecco optimize --method ecco` loads on a fresh clone; at most 10 MiB, with PROVENANCE.json).
+SHIP_RUN ?= grpo-full
+ship-adapter: setup
+	$(PY) -c "from ecco_lib.tactician import ship_adapter; \
+	from ecco_lib.config import load_profile, output_root; \
+	print(ship_adapter(output_root() / 'results/models/$(SHIP_RUN)/adapter', \
+	load_profile('$(PROFILE)')['search']['methods']['ecco']['model'], '$(PROFILE)', '$(SHIP_RUN)'))"
 
 bench: setup
 	$(PY) perf/evaluator_throughput.py

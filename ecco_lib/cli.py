@@ -212,7 +212,8 @@ def cmd_methods(args) -> int:
             print(json.dumps(row))
         else:
             settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items())
-            print(f"{row['method']:<6} {row['description']}\n       settings: {settings}")
+            offline = "learns offline (train split); " if row["learns_offline"] else ""
+            print(f"{row['method']:<13} {row['description']}\n              {offline}settings: {settings}")
     return 0
 
 

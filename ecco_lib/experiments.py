@@ -310,3 +310,56 @@ def paired_differences(results: pd.DataFrame, baseline: str = "ga", value: str =
                          "ci_method": method_ci, "wins": int((cells > 0).sum()), "ties": int((cells == 0).sum()),
                          "losses": int((cells < 0).sum()), "missing": int(missing.get(method, 0))})
     return pd.DataFrame(rows)
+
+
+def variant_label(method: str, overrides: dict) -> str:
+    """``method`` for the profile's own settings, else ``method k=v,...`` (keys sorted)."""
+    return method if not overrides else f"{method} " + ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+
+
+def settings_sweep(programs: Sequence[Program], method: str, variants: Sequence[dict], *, budget: int,
+                   seeds: Sequence[int], evaluator: Evaluator, results_path: str | os.PathLike,
+                   trace_path: str | os.PathLike, settings: dict | None = None, baselines: Sequence[str] = (),
+                   progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ``method`` once per variant (each a mapping of overrides of its ``search.methods``
+    section; ``{}`` = the profile's settings) and every baseline with the profile's settings, on
+    the same (program, seed) cells at ``budget``, through :func:`run_methods` (resumable, one pair
+    of files). Returns (results, trace) whose ``method`` column is the :func:`variant_label`, so
+    :func:`paired_differences` and :func:`best_so_far` compare variants directly; ``variant``
+    holds the overrides as JSON. Test-split programs are refused: settings are chosen on train."""
+    from ecco_lib.search import get_method
+
+    if not variants:
+        raise EccoError("settings_sweep needs at least one variant ({} = the profile's settings)")
+    tested = [p.uri for p in programs if p.split == "test"]
+    if tested:
+        raise EccoError(f"settings are chosen on the train split, never on the test split ({tested[0]} and "
+                        f"{len(tested) - 1} more test programs given)")
+    section = get_method(method).section or method
+    runs = [(variant_label(method, dict(v)), [method], {**(settings or {}),
+             section: {**((settings or {}).get(section) or {}), **dict(v)}}, dict(v)) for v in variants]
+    if baselines:
+        runs.append((None, list(baselines), settings, {}))
+    results, traces = [], []
+    for label, methods, sections, overrides in runs:
+        rows, trace = run_methods(programs, methods, budget=budget, seeds=seeds, evaluator=evaluator,
+                                  settings=sections, results_path=results_path, trace_path=trace_path,
+                                  progress=progress)
+        if label is not None:
+            rows, trace = rows.assign(method=label), trace.assign(method=label)
+        results.append(rows.assign(variant=json.dumps(overrides, sort_keys=True)))
+        traces.append(trace)
+    return pd.concat(results, ignore_index=True), pd.concat(traces, ignore_index=True)
+
+
+def sweep_summary(results: pd.DataFrame, baseline: str = "ga", seed: int = 0) -> pd.DataFrame:
+    """One row per method or variant: the headline mean I_O3 (unweighted mean of suite means),
+    and its paired difference against ``baseline`` on the same cells with the bootstrap interval
+    and wins / ties / losses (see :func:`paired_differences`); sorted best first."""
+    headline = suite_scores(results, by="method").loc["average"].rename("mean_i_o3")
+    differences = paired_differences(results, baseline=baseline, seed=seed)
+    overall = differences[differences["suite"] == "average"].set_index("method")
+    table = headline.to_frame().join(overall[["mean_difference", "ci_low", "ci_high", "wins", "ties", "losses",
+                                              "missing"]])
+    table["cells"] = results.groupby("method").size()
+    return table.sort_values("mean_i_o3", ascending=False).rename_axis("method").reset_index()

@@ -196,3 +196,22 @@ def plot_best_so_far(curves: pd.DataFrame, path: str | os.PathLike, seed: int = 
     ax.set_ylabel("I_O3 of the best so far (%)")
     ax.set_title(title)
     return _save(fig, path)
+
+
+def plot_paired_differences(table: pd.DataFrame, path: str | os.PathLike, baseline: str = "ga",
+                            title: str | None = None) -> Path:
+    """Mean paired difference of I_O3 against ``baseline`` (percentage points) per method, with its
+    bootstrap interval as an error bar; ``table`` has ``method, mean_difference, ci_low, ci_high``
+    (:func:`ecco_lib.experiments.sweep_summary`, or ``paired_differences`` rows of one suite)."""
+    data = table.dropna(subset=["mean_difference"]).iloc[::-1]
+    fig = Figure(figsize=(7, 0.45 * len(data) + 1.4))
+    ax = fig.subplots()
+    y = range(len(data))
+    low = 100 * (data["mean_difference"] - data["ci_low"]).fillna(0)
+    high = 100 * (data["ci_high"] - data["mean_difference"]).fillna(0)
+    ax.errorbar(100 * data["mean_difference"], y, xerr=[low, high], fmt="o", capsize=3)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    ax.set_yticks(list(y), data["method"])
+    ax.set_xlabel(f"I_O3 minus {baseline}'s on the same cells (percentage points, 95 % bootstrap interval)")
+    ax.set_title(title or f"paired difference against {baseline}")
+    return _save(fig, path)

@@ -25,6 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
+import hashlib
+import json
+import shutil
+
+from ecco_lib.atomic import atomic_path, write_json
 from ecco_lib.config import REPO_ROOT, output_root
 from ecco_lib.errors import EccoError
 from ecco_lib.response import MalformedResponse, parse_response
@@ -33,7 +38,8 @@ from ecco_lib.search.objective import Objective, OptimizationResult
 from ecco_lib.search.samplers import BigramSeeder, UniformPassSampler
 
 #: Where the pipeline's trained strategist adapter is (under the output root), and the copy that
-#: ships with the repository for users who have not trained one (default profile, GRPO stage).
+#: ships with the repository for users who have not trained one (default profile; its
+#: PROVENANCE.json names the training stage).
 TRAINED_ADAPTER = Path("results") / "models" / "grpo-full" / "adapter"
 SHIPPED_ADAPTER = REPO_ROOT / "ecco_lib" / "models" / "strategist-default"
 PRIOR = Path("results") / "dataset" / "efficacy_prior.json"
@@ -79,6 +85,40 @@ def resolve_adapter(adapter: str | None) -> Path:
         raise EccoError(f"adapter {adapter} has no adapter_config.json")
     raise EccoError(f"no trained strategist: run `make reproduce` (notebooks 04-05 train one into "
                     f"{TRAINED_ADAPTER}) or pass --adapter DIR")
+
+
+#: The files a LoRA adapter needs at load time (the tokenizer comes from the base model).
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+#: The largest adapter the repository ships (bytes).
+SHIPPED_LIMIT = 10 * 1024 * 1024
+
+
+def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
+                 target: str | Path = SHIPPED_ADAPTER) -> dict:
+    """Copy a trained adapter's :data:`ADAPTER_FILES` to ``target`` (the shipped default), with
+    ``base_model_name_or_path`` set to the alias ``base_model`` (never a path of this machine),
+    and write ``PROVENANCE.json`` (profile, training stage, base model, bytes and sha256 of each file). Refuses
+    an adapter over :data:`SHIPPED_LIMIT`. Returns the provenance."""
+    source, target = Path(source), Path(target)
+    missing = [f for f in ADAPTER_FILES if not (source / f).is_file()]
+    if missing:
+        raise EccoError(f"{source}: not a trained adapter (missing {', '.join(missing)})")
+    size = sum((source / f).stat().st_size for f in ADAPTER_FILES)
+    if size > SHIPPED_LIMIT:
+        raise EccoError(f"{source}: {size / 2**20:.1f} MiB is over the {SHIPPED_LIMIT / 2**20:.0f} MiB the repository ships")
+    target.mkdir(parents=True, exist_ok=True)
+    config = json.loads((source / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = base_model
+    write_json(target / "adapter_config.json", config)
+    with atomic_path(target / "adapter_model.safetensors") as tmp:
+        shutil.copyfile(source / "adapter_model.safetensors", tmp)
+    files = {f: {"bytes": (target / f).stat().st_size,
+                 "sha256": hashlib.sha256((target / f).read_bytes()).hexdigest()} for f in ADAPTER_FILES}
+    provenance = {"profile": profile, "base_model": base_model, "stage": stage, "files": files}
+    write_json(target / "PROVENANCE.json", provenance)
+    for f in (*ADAPTER_FILES, "PROVENANCE.json"):
+        (target / f).chmod(0o644)
+    return provenance
 
 
 def resolve_prior(prior: str | None) -> Path:
@@ -227,3 +267,15 @@ def compare_intent_rules(extras: list[dict], prior, eps: float) -> pd.DataFrame:
                      "top_category_mean": max(mean, key=mean.get) if mean else None,
                      "tv_distance": 0.5 * sum(abs(p_best[v] - p_mean[v]) for v in p_best)})
     return pd.DataFrame(rows)
+
+
+def _register_methods() -> None:
+    from ecco_lib.search.optimizer import Method, register
+
+    for name, switches, _ in ecco_methods():
+        register(Method(name, EccoConfig, lambda cfg, ga, name=name, switches=switches:
+                        EccoOptimizer(cfg, ga, name=name, **switches), section="ecco", uses=("ga",),
+                        learns_offline=True))
+
+
+_register_methods()

@@ -5,7 +5,8 @@
 Default workload: one embedded test program per suite, the profile's method settings, seed 0,
 a fresh cache (so every evaluation is compiled), the profile's workers; ``--check`` adds the
 differential build-and-run of every candidate. Prints one row per (method, program) plus the
-mean per method, and writes ``results/perf/search_time.csv``.
+mean per method, and updates ``results/perf/search_time.csv`` (rows of the methods run are
+replaced, other methods' rows kept).
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ def main(argv=None) -> int:
                 print(f"{method:<5} {program.uri:<32} {result.seconds:6.1f} s ({result.method_seconds:.2f} s in the method)",
                       flush=True)
     table = pd.DataFrame(rows)
-    write_table(table, output_root() / "results" / "perf" / "search_time.csv")
+    path = output_root() / "results" / "perf" / "search_time.csv"
+    if path.exists():
+        kept = pd.read_csv(path)
+        table = pd.concat([kept[~kept["method"].isin(args.methods)], table], ignore_index=True)
+    write_table(table, path)
     summary = table.groupby("method")[["seconds", "compile_seconds", "method_seconds", "evals_per_s", "i_o3"]].mean()
     print(summary.round(3).to_string())
     return 0

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from ecco_lib.errors import EccoError
-from ecco_lib.experiments import TIMING_COLUMNS, run_methods
+from ecco_lib.experiments import TIMING_COLUMNS, paired_differences, run_methods, settings_sweep, sweep_summary
 from ecco_lib.llvm import Evaluator, MetricSettings
 from ecco_lib.llvm.steps import by_hand_cycles
 from ecco_lib.search import TRACE_KEY, Objective, describe_methods, make_optimizer, method_names
@@ -23,7 +23,7 @@ from ecco_lib.search import TRACE_KEY, Objective, describe_methods, make_optimiz
 from conftest import REPO, run_cli
 
 SHORT = {"ga": {"population": 6, "min_length": 3, "max_length": 8},
-         "rio": {"min_length": 3, "max_length": 8, "batch": 8}}
+         "rio": {"min_length": 3, "max_length": 8, "batch": 8}, "tpe": {"slots": 8, "startup_trials": 4}}
 
 
 def _one_per_suite(programs):
@@ -40,7 +40,7 @@ def _key(trace):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["ga", "rio"])
+@pytest.mark.parametrize("method", ["ga", "rio", "tpe"])
 def test_methods_spend_the_budget_exactly_and_trace_identically_whatever_the_cache(method, embedded_programs, tmp_path):
     programs = _one_per_suite(embedded_programs)
     assert len(programs) == 7
@@ -141,6 +141,40 @@ def test_run_methods_refuses_an_unwritable_target_before_any_work(small_program,
                     results_path=tmp_path, trace_path=tmp_path / "t.csv", progress=False)
 
 
+def test_settings_sweep_labels_variants_resumes_and_refuses_the_test_split(embedded_programs, evaluator, tmp_path):
+    train = list({p.suite: p for p in embedded_programs if p.split == "train"}.values())[:2]
+    kwargs = dict(budget=8, seeds=[0], evaluator=evaluator, settings=SHORT, baselines=["rio"],
+                  results_path=tmp_path / "r.csv", trace_path=tmp_path / "t.csv", progress=False)
+    variants = [{}, {"mutation_rate": 0.9}]
+    results, trace = settings_sweep(train, "ga", variants, **kwargs)
+    assert sorted(results["method"].unique()) == ["ga", "ga mutation_rate=0.9", "rio"]
+    assert len(results) == 3 * len(train) and (results["evaluations"] == 8).all()
+    assert set(trace["method"]) == set(results["method"]) and len(trace) == 3 * len(train) * 8
+    variant = results[results["method"] == "ga mutation_rate=0.9"]
+    assert variant["settings"].map(json.loads).map(lambda s: s["mutation_rate"]).eq(0.9).all()
+    assert variant["settings"].nunique() == 1 and variant["settings"].iloc[0] != results.loc[
+        results["method"] == "ga", "settings"].iloc[0]
+    # a rerun computes nothing: every cell is read back from the files, identical
+    mtime = (tmp_path / "r.csv").stat().st_mtime_ns
+    again, _ = settings_sweep(train, "ga", variants, **kwargs)
+    assert (tmp_path / "r.csv").stat().st_mtime_ns == mtime
+    pd.testing.assert_frame_equal(_comparable(again), _comparable(results), check_dtype=False)
+
+    summary = sweep_summary(results, baseline="ga").set_index("method")
+    ok = results[results["status"] == "ok"]
+    suite_means = ok.groupby(["method", "suite"])["i_o3"].mean().groupby("method").mean()
+    assert summary["mean_i_o3"].to_dict() == pytest.approx(suite_means.to_dict())
+    overall = paired_differences(results, baseline="ga").query("suite == 'average'").set_index("method")
+    assert summary.loc["rio", "mean_difference"] == pytest.approx(overall.loc["rio", "mean_difference"])
+    assert pd.isna(summary.loc["ga", "mean_difference"])  # the baseline against itself is not a row
+
+    tested = [p for p in embedded_programs if p.split == "test"][:1]
+    with pytest.raises(EccoError, match="train split"):
+        settings_sweep(tested, "ga", variants, **kwargs)
+    with pytest.raises(EccoError, match="unknown GAConfig key"):
+        settings_sweep(train, "ga", [{"mutation_rat": 0.9}], **kwargs)
+
+
 def test_optimize_json_matches_a_hand_run_and_repeats_exactly(small_ll, tmp_path):
     env = {"ECCO_CACHE_DIR": str(tmp_path / "cache")}
     args = ("optimize", str(small_ll), "--method", "rio", "--budget", "20", "--seed", "0", "--json", "--profile", "smoke")
@@ -184,4 +218,7 @@ def test_methods_command_lists_every_method():
     proc = run_cli("methods", "--json")
     assert proc.returncode == 0
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert {r["method"] for r in rows} >= {"ga", "rio"} and all(r["description"] for r in rows)
+    assert {r["method"] for r in rows} >= {"ga", "rio", "tpe", "ecco"} and all(r["description"] for r in rows)
+    offline = {r["method"]: r["learns_offline"] for r in rows}
+    assert offline["ecco"] and offline["ecco-no-ga"] and not offline["ga"] and not offline["tpe"]
+    assert {r["method"]: r["settings"] for r in rows}["tpe"]["slots"] == 30  # the default profile's setting

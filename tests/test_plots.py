@@ -21,3 +21,13 @@ def test_plot_stages_and_training_curves_write_one_png_each(tmp_path):
     for path in (stages, curves):
         assert path.read_bytes()[:8] == PNG and path.stat().st_size > 10_000
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["loss.png", "stages.png"]
+
+
+def test_plot_paired_differences_skips_the_baseline_row_and_draws_every_other(tmp_path):
+    from ecco_lib.plots import plot_paired_differences
+
+    table = pd.DataFrame({"method": ["ecco", "ga", "rio"], "mean_difference": [0.02, None, -0.01],
+                          "ci_low": [0.0, None, float("nan")], "ci_high": [0.05, None, float("nan")]})
+    path = plot_paired_differences(table, tmp_path / "paired.png")
+    assert path.read_bytes()[:8] == PNG and path.stat().st_size > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["paired.png"]

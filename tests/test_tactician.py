@@ -148,3 +148,72 @@ def test_cli_ecco_without_a_strategist_says_how_to_get_one(small_c, tmp_path, mo
         tactician.resolve_adapter(None)
     proc = run_cli("optimize", str(small_c), "--method", "ga", "--adapter", str(tmp_path), "--profile", "smoke")
     assert proc.returncode == 2 and "--model/--adapter" in proc.stderr
+
+
+def test_ship_adapter_copies_what_loading_needs_with_provenance(tiny_strategist, tmp_path):
+    import hashlib
+
+    from ecco_lib.strategist import Strategist
+    from ecco_lib.tactician import ship_adapter
+
+    model_dir, adapter = tiny_strategist
+    target = tmp_path / "shipped"
+    provenance = ship_adapter(adapter, "tiny", "smoke", "untrained", target)
+    assert sorted(p.name for p in target.iterdir()) == ["PROVENANCE.json", "adapter_config.json",
+                                                         "adapter_model.safetensors"]
+    assert json.loads((target / "adapter_config.json").read_text())["base_model_name_or_path"] == "tiny"
+    for name, entry in provenance["files"].items():
+        assert entry["sha256"] == hashlib.sha256((target / name).read_bytes()).hexdigest()
+    assert json.loads((target / "PROVENANCE.json").read_text()) == provenance
+    original = Strategist.from_pretrained(model_dir, adapter).model.state_dict()
+    shipped = Strategist.from_pretrained(model_dir, target).model.state_dict()
+    assert all((original[k] == shipped[k]).all() for k in original)
+    with pytest.raises(EccoError, match="not a trained adapter"):
+        ship_adapter(tmp_path, "tiny", "smoke", "untrained", tmp_path / "other")
+
+
+def test_the_shipped_adapter_is_small_intact_and_names_no_path_of_this_machine():
+    import hashlib
+
+    from ecco_lib.config import load_profile
+    from ecco_lib.tactician import ADAPTER_FILES, SHIPPED_ADAPTER, SHIPPED_LIMIT
+
+    provenance = json.loads((SHIPPED_ADAPTER / "PROVENANCE.json").read_text())
+    assert sum((SHIPPED_ADAPTER / f).stat().st_size for f in ADAPTER_FILES) <= SHIPPED_LIMIT
+    for name in ADAPTER_FILES:
+        assert provenance["files"][name]["sha256"] == hashlib.sha256((SHIPPED_ADAPTER / name).read_bytes()).hexdigest()
+    config = json.loads((SHIPPED_ADAPTER / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == provenance["base_model"] == \
+        load_profile("default")["search"]["methods"]["ecco"]["model"]
+    assert provenance["profile"] == "default"
+
+
+@pytest.mark.slow
+def test_a_fresh_clone_runs_ecco_with_the_shipped_adapter(small_c, tmp_path):
+    """No trained adapter under the output root: `ecco optimize --method ecco` loads the shipped one."""
+    import yaml
+
+    profile = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    profile["search"]["methods"]["ecco"].update(n=2, seeds_k=1)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(profile))
+    (tmp_path / "results" / "dataset").mkdir(parents=True)
+    (tmp_path / "results" / "dataset" / "efficacy_prior.json").write_bytes(
+        (REPO / "results" / "dataset" / "efficacy_prior.json").read_bytes())
+    env = {"ECCO_CACHE_DIR": str(tmp_path / "cache"), "ECCO_OUTPUT_ROOT": str(tmp_path)}
+    proc = run_cli("optimize", str(small_c), "--method", "ecco", "--budget", "8", "--profile", str(tmp_path / "p.yaml"),
+                   "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)
+    assert row["method"] == "ecco" and row["evaluations"] <= 8 and row["status"] == "ok"
+    assert row["parsed"] >= 1  # the trained strategist answers in the contract's format
+
+
+@pytest.mark.parametrize("module", ["ecco_lib.tactician", "ecco_lib.search"])
+def test_either_module_imported_first_registers_every_ecco_method(module):
+    import subprocess
+    import sys
+
+    code = f"import {module}; from ecco_lib.search import method_names; print(','.join(method_names()))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert {"ga", "ecco", "ecco-no-ga", "ecco-uniform", "ecco-no-seeds"} <= set(proc.stdout.strip().split(","))

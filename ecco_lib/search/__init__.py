@@ -4,7 +4,8 @@
   are counted) and :class:`OptimizationResult`;
 - :mod:`~ecco_lib.search.optimizer`: the :class:`Optimizer` protocol and the method registry;
 - :mod:`~ecco_lib.search.samplers`: pass samplers and sequence seeders, one pass set for all;
-- :mod:`~ecco_lib.search.ga` (``ga``) and :mod:`~ecco_lib.search.random_search` (``rio``).
+- :mod:`~ecco_lib.search.ga` (``ga``), :mod:`~ecco_lib.search.random_search` (``rio``) and
+  :mod:`~ecco_lib.search.tpe` (``tpe``, optuna).
 """
 
 from ecco_lib.search.ga import GAConfig, GeneticSearch, config_from
@@ -14,20 +15,17 @@ from ecco_lib.search.optimizer import (Method, Optimizer, describe_methods, get_
                                        method_names, register, settings_fingerprint)
 from ecco_lib.search.random_search import RandomSearch, RandomSearchConfig
 from ecco_lib.search.samplers import BigramSeeder, PassSampler, UniformPassSampler, level_pipeline_passes
+from ecco_lib.search.tpe import TPEConfig, TPESearch
 
 register(Method("ga", GAConfig, lambda cfg: GeneticSearch(config=cfg, seeder=BigramSeeder()),
                 defaults={"generations": None}, budget_fields=("budget",)))
 register(Method("rio", RandomSearchConfig, RandomSearch))
+register(Method("tpe", TPEConfig, TPESearch))
 
 __all__ = ["TRACE_KEY", "BigramSeeder", "Evaluation", "GAConfig", "GeneticSearch", "IntentGuidedSampler",
            "Method", "Objective",
-           "OptimizationResult", "Optimizer", "PassSampler", "RandomSearch", "RandomSearchConfig",
+           "OptimizationResult", "Optimizer", "PassSampler", "RandomSearch", "RandomSearchConfig", "TPEConfig", "TPESearch",
            "UniformPassSampler", "config_from", "describe_methods", "get_method", "level_pipeline_passes",
            "make_optimizer", "method_names", "register", "settings_fingerprint"]
 
-from ecco_lib import tactician  # noqa: E402  (registers ecco and its ablations; needs the modules above)
-
-for _name, _switches, _ in tactician.ecco_methods():
-    register(Method(_name, tactician.EccoConfig,
-                    lambda cfg, ga, name=_name, switches=_switches: tactician.EccoOptimizer(cfg, ga, name=name, **switches),
-                    section="ecco", uses=("ga",)))
+from ecco_lib import tactician  # noqa: E402,F401  (registers ecco and its ablations; needs the modules above)

@@ -42,6 +42,7 @@ class Method:
     budget_fields: tuple[str, ...] = ()  # settings fields the Objective's budget replaces (not settable here)
     section: str | None = None
     uses: tuple[str, ...] = ()  # other methods whose settings it is built with (ecco uses the ga's)
+    learns_offline: bool = False  # trains a model on the train split before it searches (ecco: the strategist)
 
     def configure(self, section: Mapping | None = None):
         section = dict(section or {})
@@ -90,9 +91,11 @@ def settings_fingerprint(settings: Mapping) -> str:
 
 
 def describe_methods(sections: Mapping | None = None) -> list[dict]:
-    """One row per registered method: name, description and its settings under ``sections``."""
+    """One row per registered method: name, description (naming its source paper), whether it
+    learns offline, and its settings under ``sections``."""
     rows = []
-    for name in _METHODS:
+    for name, method in _METHODS.items():
         optimizer, settings = make_optimizer(name, sections)
-        rows.append({"method": name, "description": optimizer.description, "settings": settings})
+        rows.append({"method": name, "description": optimizer.description, "learns_offline": method.learns_offline,
+                     "settings": settings})
     return rows
