@@ -56,8 +56,8 @@ train = cap_per_suite(resolve_all(tune["programs"], cache=ev.cache, split=tune["
 sweep, sweep_trace = settings_sweep(train, "ecco", tune["variants"], budget=search["budget"], seeds=tune["seeds"],
                                     evaluator=ev, settings=search["methods"], baselines=tune["baselines"],
                                     results_path=out / "tuning_results.csv", trace_path=out / "tuning_trace.csv")
-tuning = write_table(sweep_summary(sweep, baseline="ga", seed=cfg.seed), out / "tuning_summary.csv")
-tuning = pd.read_csv(tuning)
+tuning = sweep_summary(sweep, baseline="ga", seed=cfg.seed)
+write_table(tuning, out / "tuning_summary.csv")
 tuning.assign(**{c: 100 * tuning[c] for c in ("mean_i_o3", "mean_difference", "ci_low", "ci_high")}).round(2)
 
 # %%
