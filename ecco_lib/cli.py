@@ -213,7 +213,8 @@ def cmd_methods(args) -> int:
         else:
             settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items())
             offline = "learns offline (train split); " if row["learns_offline"] else ""
-            print(f"{row['method']:<13} {row['description']}\n              {offline}settings: {settings}")
+            print(f"{row['method']:<13} {row['description']}\n              source: {row['source']}; "
+                  f"{offline}settings: {settings}")
     return 0
 
 

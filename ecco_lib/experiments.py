@@ -191,6 +191,8 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     exists is never recomputed, and trace rows of unfinished cells are dropped on resume. The
     -O3 reference of each program is measured once, outside every budget. ``threads`` cells run
     at a time (they share the evaluator's workers and cache); the tables' order does not depend on it.
+    A learned method's ``offline(evaluator)`` stage runs (or loads) first, so its cost is in its
+    ``extra`` (``offline_*``), never in a cell's seconds.
     """
     from ecco_lib.search import Objective, make_optimizer, settings_fingerprint
 
@@ -216,6 +218,10 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
         needed = list({p.uri: p for _, p, _ in cells}.values())
         o3 = dict(zip([p.uri for p in needed],
                       evaluator.evaluate_many([(p, Pipeline.of_level("O3")) for p in needed], desc="-O3 reference")))
+    for method in dict.fromkeys(m for m, _, _ in cells):  # offline training, outside every cell's timing
+        offline = getattr(built[method][0], "offline", None)
+        if offline is not None:
+            offline(evaluator)
     lock = threading.Lock()
     bar = tqdm(total=len(cells), desc="cells", disable=not progress)
 

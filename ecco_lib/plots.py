@@ -215,3 +215,19 @@ def plot_paired_differences(table: pd.DataFrame, path: str | os.PathLike, baseli
     ax.set_xlabel(f"I_O3 minus {baseline}'s on the same cells (percentage points, 95 % bootstrap interval)")
     ax.set_title(title or f"paired difference against {baseline}")
     return _save(fig, path)
+
+
+def plot_method_intervals(table: pd.DataFrame, path: str | os.PathLike, title: str = "headline I_O3") -> Path:
+    """Each method's headline I_O3 (%) with its bootstrap interval, best on top; ``table`` has
+    ``method, mean, ci_low, ci_high`` (:func:`ecco_lib.comparison.method_intervals`)."""
+    data = table.sort_values("mean").reset_index(drop=True)
+    fig = Figure(figsize=(7, 0.45 * len(data) + 1.4))
+    ax = fig.subplots()
+    low = 100 * (data["mean"] - data["ci_low"]).fillna(0)
+    high = 100 * (data["ci_high"] - data["mean"]).fillna(0)
+    ax.errorbar(100 * data["mean"], range(len(data)), xerr=[low, high], fmt="o", capsize=3)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    ax.set_yticks(list(range(len(data))), data["method"])
+    ax.set_xlabel("I_O3 (%, unweighted mean of suite means; 95 % bootstrap interval)")
+    ax.set_title(title)
+    return _save(fig, path)

@@ -24,6 +24,7 @@ NOTEBOOKS = (
     "04_sft",
     "05_grpo",
     "06_ga_collaboration",
+    "07_rq1_comparison",
 )
 
 

@@ -275,7 +275,7 @@ def _register_methods() -> None:
     for name, switches, _ in ecco_methods():
         register(Method(name, EccoConfig, lambda cfg, ga, name=name, switches=switches:
                         EccoOptimizer(cfg, ga, name=name, **switches), section="ecco", uses=("ga",),
-                        learns_offline=True))
+                        learns_offline=True, source="Pan et al., arXiv 2602.00087, 2026 (the paper reproduced here)"))
 
 
 _register_methods()

@@ -11,6 +11,7 @@ OpenAI-compatible endpoint; :func:`make_teacher` builds the one a profile names.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -875,15 +876,7 @@ class HTTPTeacher:
         core = core_sequence(evidence)
         if variant == "no-reasoning":
             return StrategistResponse(sequence=core).render()
-        reply = self._post({"model": self.model, "messages": self.messages(evidence, variant),
-                            "temperature": 0, "seed": self.seed})
-        try:
-            content = reply["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            raise EccoError(f"teacher {self.base_url} reply has no choices[0].message.content: "
-                            f"{one_line(json.dumps(reply), 200)}") from None
-        if not isinstance(content, str):
-            raise EccoError(f"teacher {self.base_url} reply content is not text")
+        content = self.complete(self.messages(evidence, variant), temperature=0, seed=self.seed)
         response = parse_response(content, require=require)
         if response.sequence != core:
             raise MalformedResponse(f"teacher sequence {', '.join(response.sequence)} differs from the core "
@@ -893,6 +886,20 @@ class HTTPTeacher:
             if leaked:
                 raise MalformedResponse(f"teacher reasoning quotes measured numbers: {', '.join(leaked[:5])}")
         return response.render()
+
+    def complete(self, messages: list[dict], **options) -> str:
+        """The text of one chat completion of ``messages`` (the same endpoint, key and retries;
+        ``options`` are further request fields, e.g. ``temperature``, ``top_p``, ``seed``,
+        ``max_tokens``). :class:`EccoError` when the endpoint fails or the reply holds no text."""
+        reply = self._post({"model": self.model, "messages": messages, **options})
+        try:
+            content = reply["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise EccoError(f"{self.base_url} reply has no choices[0].message.content: "
+                            f"{one_line(json.dumps(reply), 200)}") from None
+        if not isinstance(content, str):
+            raise EccoError(f"{self.base_url} reply content is not text")
+        return content
 
     def _post(self, body: dict) -> dict:
         url = f"{self.base_url}/chat/completions"
@@ -909,16 +916,16 @@ class HTTPTeacher:
                     payload = reply.read()
             except urllib.error.HTTPError as e:
                 text = e.read().decode("utf-8", errors="replace")
-                error = EccoError(f"teacher {url} returned HTTP {e.code}: {one_line(text, 200)}")
+                error = EccoError(f"{url} returned HTTP {e.code}: {one_line(text, 200)}")
                 retry = e.code in RETRY_STATUSES
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                error = EccoError(f"teacher {url} unreachable: {one_line(str(getattr(e, 'reason', e)), 200)}")
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
+                error = EccoError(f"{url} unreachable: {type(e).__name__}: {one_line(str(getattr(e, 'reason', e)), 200)}")
                 retry = True
             else:
                 try:
                     return json.loads(payload)
-                except json.JSONDecodeError:
-                    raise EccoError(f"teacher {url} returned non-JSON: "
+                except ValueError:  # not JSON, or not UTF-8
+                    raise EccoError(f"{url} returned non-JSON: "
                                     f"{one_line(payload.decode('utf-8', errors='replace'), 200)}") from None
             if not retry or attempt >= self.max_retries:
                 raise error

@@ -46,4 +46,15 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert set(inference["method"]) == {"ecco", "ga", "rio", "ecco-no-ga", "ecco-uniform", "ecco-no-seeds"}
     assert (inference["evaluations"] <= inference["budget"]).all() and len(inference) == 6 * 7
     assert (tmp_path / "figures" / "inference_best_so_far.png").stat().st_size > 20_000
+    rq1 = pd.read_csv(tmp_path / "results" / "rq1" / "results.csv")
+    table1_methods = {"ecco", "ga", "rio", "tpe", "opentuner", "pdcat", "comptuner", "grace", "cfsat", "llm-direct"}
+    assert set(rq1["method"]) == table1_methods and len(rq1) == len(table1_methods) * 2
+    assert (rq1["evaluations"] <= rq1["budget"]).all() and set(rq1["split"]) == {"test"}
+    table1 = pd.read_csv(tmp_path / "results" / "rq1" / "table1.csv")
+    assert set(table1["method"]) == table1_methods and "average" in table1
+    paired = pd.read_csv(tmp_path / "results" / "rq1" / "paired_ecco.csv")
+    assert set(paired["baseline"]) == table1_methods - {"ecco"}
+    models = sorted(p.name.split("-")[0] for p in (tmp_path / "results" / "baselines").glob("*.json"))
+    assert models == ["cfsat", "comptuner", "grace", "pdcat"]  # the learned baselines' offline models
+    assert (tmp_path / "figures" / "rq1_best_so_far.png").stat().st_size > 20_000
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched

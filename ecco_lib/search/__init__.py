@@ -5,7 +5,8 @@
 - :mod:`~ecco_lib.search.optimizer`: the :class:`Optimizer` protocol and the method registry;
 - :mod:`~ecco_lib.search.samplers`: pass samplers and sequence seeders, one pass set for all;
 - :mod:`~ecco_lib.search.ga` (``ga``), :mod:`~ecco_lib.search.random_search` (``rio``) and
-  :mod:`~ecco_lib.search.tpe` (``tpe``, optuna).
+  :mod:`~ecco_lib.search.tpe` (``tpe``, optuna); the other Table-1 baselines live in
+  :mod:`ecco_lib.baselines` and register on first use of the registry.
 """
 
 from ecco_lib.search.ga import GAConfig, GeneticSearch, config_from
@@ -18,9 +19,10 @@ from ecco_lib.search.samplers import BigramSeeder, PassSampler, UniformPassSampl
 from ecco_lib.search.tpe import TPEConfig, TPESearch
 
 register(Method("ga", GAConfig, lambda cfg: GeneticSearch(config=cfg, seeder=BigramSeeder()),
-                defaults={"generations": None}, budget_fields=("budget",)))
-register(Method("rio", RandomSearchConfig, RandomSearch))
-register(Method("tpe", TPEConfig, TPESearch))
+                defaults={"generations": None}, budget_fields=("budget",),
+                source="Cooper, Schielke, Subramanian, LCTES 1999"))
+register(Method("rio", RandomSearchConfig, RandomSearch, source="Chen et al., ACM TACO 2012"))
+register(Method("tpe", TPEConfig, TPESearch, source="Bergstra et al., NeurIPS 2011"))
 
 __all__ = ["TRACE_KEY", "BigramSeeder", "Evaluation", "GAConfig", "GeneticSearch", "IntentGuidedSampler",
            "Method", "Objective",

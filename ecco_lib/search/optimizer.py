@@ -43,6 +43,7 @@ class Method:
     section: str | None = None
     uses: tuple[str, ...] = ()  # other methods whose settings it is built with (ecco uses the ga's)
     learns_offline: bool = False  # trains a model on the train split before it searches (ecco: the strategist)
+    source: str = ""  # the paper the method comes from (``ecco methods`` shows it)
 
     def configure(self, section: Mapping | None = None):
         section = dict(section or {})
@@ -65,11 +66,20 @@ def register(method: Method) -> Method:
     return method
 
 
+def _register_baselines() -> None:
+    """Import :mod:`ecco_lib.baselines` (its modules register the Table-1 baselines) on first use of
+    the registry: importing it with :mod:`ecco_lib.search` would be circular (the evidence module
+    needs the search package; the learned baselines need the evidence module)."""
+    import ecco_lib.baselines  # noqa: F401
+
+
 def method_names() -> list[str]:
+    _register_baselines()
     return list(_METHODS)
 
 
 def get_method(name: str) -> Method:
+    _register_baselines()
     if name not in _METHODS:
         raise EccoError(f"unknown method '{name}' (known: {', '.join(_METHODS)})")
     return _METHODS[name]
@@ -91,11 +101,11 @@ def settings_fingerprint(settings: Mapping) -> str:
 
 
 def describe_methods(sections: Mapping | None = None) -> list[dict]:
-    """One row per registered method: name, description (naming its source paper), whether it
-    learns offline, and its settings under ``sections``."""
+    """One row per registered method: name, description, source paper, whether it learns
+    offline, and its settings under ``sections``."""
     rows = []
-    for name, method in _METHODS.items():
+    for name, method in {n: get_method(n) for n in method_names()}.items():
         optimizer, settings = make_optimizer(name, sections)
-        rows.append({"method": name, "description": optimizer.description, "learns_offline": method.learns_offline,
-                     "settings": settings})
+        rows.append({"method": name, "description": optimizer.description, "source": method.source,
+                     "learns_offline": method.learns_offline, "settings": settings})
     return rows

@@ -1,0 +1,135 @@
+"""RQ1 (the paper's Table 1) as tables: every method's headline I_O3 with a bootstrap interval,
+ECCO paired against each baseline, sample efficiency, cost, and the paper's LLVM 10 numbers.
+
+Inputs are :func:`ecco_lib.experiments.run_methods` tables. Scores are fractions (0.25 = 25 %);
+the headline is the unweighted mean of suite means, as in the paper; a cell whose search found
+nothing valid counts as 0 (as -O3), as in :func:`~ecco_lib.experiments.paired_differences`.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ecco_lib.benchmarks.embedded import suites
+from ecco_lib.errors import EccoError
+from ecco_lib.experiments import paired_differences
+
+
+def paper_table1() -> pd.DataFrame:
+    """The paper's Table 1 (I_O3 %, LLVM 10, its suites), one row per printed method; ``method``
+    names our method for it ("" for the general LLMs we only reach through an endpoint)."""
+    with resources.files("ecco_lib.baselines").joinpath("paper_table1.csv").open() as f:
+        return pd.read_csv(f, keep_default_na=False, na_values=[""], dtype={"method": str}).fillna({"method": ""})
+
+
+def suite_columns() -> dict[str, str]:
+    """Our embedded suite -> the paper's suite it mirrors (the order of the paper's columns)."""
+    mirrors = {name: info["mirrors"] for name, info in suites().items()}
+    order = list(paper_table1().columns[2:-1])
+    return dict(sorted(mirrors.items(), key=lambda item: order.index(item[1]) if item[1] in order else len(order)))
+
+
+def _per_program(results: pd.DataFrame, value: str) -> pd.DataFrame:
+    scores = results.assign(**{value: results[value].fillna(0.0)})
+    return scores.groupby(["method", "suite", "program"], sort=True)[value].mean().reset_index()
+
+
+def method_intervals(results: pd.DataFrame, value: str = "i_o3", confidence: float = 0.95,
+                     resamples: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """One row per method: its headline (unweighted mean of suite means of per-program means over
+    seeds), a bootstrap interval that resamples programs within suites (``stratified``; with one
+    program in a suite, programs are resampled as one pool: ``programs``), and the cell count."""
+    from scipy.stats import bootstrap
+
+    rows = []
+    for method, group in _per_program(results, value).groupby("method", sort=True):
+        by_suite = [g[value].to_numpy() for _, g in group.groupby("suite")]
+        point = float(np.mean([v.mean() for v in by_suite]))
+        samples, kind = (by_suite, "stratified") if all(len(v) >= 2 for v in by_suite) else \
+            ([group[value].to_numpy()], "programs")
+        low = high = float("nan")
+        if all(len(v) >= 2 for v in samples):
+            ci = bootstrap(tuple(samples), lambda *xs, axis=-1: np.mean([x.mean(axis=axis) for x in xs], axis=0),
+                           vectorized=True, confidence_level=confidence, n_resamples=resamples,
+                           method="percentile", random_state=np.random.default_rng(seed)).confidence_interval
+            low, high = float(ci.low), float(ci.high)
+        else:
+            kind = "none"
+        rows.append({"method": method, "mean": point, "ci_low": low, "ci_high": high, "ci_method": kind,
+                     "programs": len(group), "cells": int((results["method"] == method).sum())})
+    return pd.DataFrame(rows).sort_values("mean", ascending=False).reset_index(drop=True)
+
+
+def table1(results: pd.DataFrame, value: str = "i_o3") -> pd.DataFrame:
+    """The paper's layout: one row per method, one column per suite (named ``ours (paper's)``),
+    then ``average`` (the unweighted mean of suite means), in percent, best average first."""
+    per_program = _per_program(results, value)
+    wide = 100 * per_program.pivot_table(index="method", columns="suite", values=value, aggfunc="mean")
+    columns = [s for s in suite_columns() if s in wide.columns]
+    wide = wide[columns]
+    wide["average"] = wide.mean(axis=1)
+    wide.columns = [f"{c} ({suite_columns()[c]})" if c in suite_columns() else c for c in wide.columns]
+    return wide.sort_values("average", ascending=False)
+
+
+def beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
+    """Our headline next to the paper's (LLVM 10, its suites) per method, and both ranks."""
+    paper = paper_table1()
+    paper = paper[paper["method"] != ""].set_index("method")
+    table = pd.DataFrame({"ours (LLVM 19, %)": ours["average"]}).join(
+        paper[["paper_name", "average"]].rename(columns={"average": "paper (LLVM 10, %)"}), how="left")
+    table["rank ours"] = table["ours (LLVM 19, %)"].rank(ascending=False, method="min")
+    table["rank paper"] = table["paper (LLVM 10, %)"].rank(ascending=False, method="min")
+    return table.rename_axis("method")
+
+
+def paired_against(results: pd.DataFrame, method: str = "ecco", baselines: Sequence[str] | None = None,
+                   seed: int = 0) -> pd.DataFrame:
+    """``method`` minus each baseline on the same (program, seed) cells, overall (``average``):
+    mean paired difference, stratified bootstrap interval, wins / ties / losses (``method``'s)."""
+    present = list(dict.fromkeys(results["method"]))
+    if method not in present:
+        raise EccoError(f"method '{method}' has no results")
+    rows = []
+    for baseline in [b for b in (baselines or present) if b != method]:
+        if baseline not in present:
+            raise EccoError(f"baseline '{baseline}' has no results")
+        pair = results[results["method"].isin([method, baseline])]
+        diff = paired_differences(pair, baseline=baseline, seed=seed)
+        rows.append(diff[diff["suite"] == "average"].iloc[0].to_dict())
+    return pd.DataFrame(rows).sort_values("mean_difference").reset_index(drop=True)
+
+
+def sample_efficiency(curves: pd.DataFrame, at: Sequence[int] = (10, 30, 100)) -> pd.DataFrame:
+    """Headline I_O3 (%) of the best found after each number of evaluations in ``at`` (NaN before
+    a first valid sequence counts as 0), from :func:`~ecco_lib.experiments.best_so_far`'s table."""
+    budget = int(curves["evaluation"].max())
+    columns = {}
+    for n in at:
+        if n > budget:
+            continue
+        rows = curves[curves["evaluation"] == n].assign(i_o3=lambda d: d["i_o3"].fillna(0.0))
+        per_suite = rows.groupby(["method", "suite"])["i_o3"].mean().groupby("method").mean()
+        columns[f"after {n}"] = 100 * per_suite
+    if not columns:
+        raise EccoError(f"no evaluation count in {list(at)} is within the budget ({budget})")
+    return pd.DataFrame(columns).sort_values(list(columns)[-1], ascending=False)
+
+
+def cost_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per method: mean evaluations, wall seconds per search, seconds outside the compiler per
+    search and per evaluation, and the offline cost its ``extra`` records (learned methods)."""
+    extra = results["extra"].map(lambda e: json.loads(e) if isinstance(e, str) and e else {})
+    frame = results.assign(offline_evaluations=extra.map(lambda e: e.get("offline_evaluations")),
+                           offline_seconds=extra.map(lambda e: e.get("offline_seconds")))
+    table = frame.groupby("method").agg(evaluations=("evaluations", "mean"), seconds=("seconds", "mean"),
+                                        method_seconds=("method_seconds", "mean"),
+                                        offline_evaluations=("offline_evaluations", "max"),
+                                        offline_seconds=("offline_seconds", "max"))
+    table["method_ms_per_evaluation"] = 1000 * table["method_seconds"] / table["evaluations"].clip(lower=1)
+    return table.sort_values("seconds")
