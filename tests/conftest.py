@@ -106,3 +106,45 @@ def cgym_crc32_bc() -> bytes:
                     pytrace=False)
     with zipfile.ZipFile(wheels[0]) as wheel:
         return wheel.read(CGYM_CRC32)
+
+
+@pytest.fixture
+def training_root(tmp_path, monkeypatch):
+    """An output root holding the repository's train-split evidence (read-only symlink); learned
+    baselines write their offline models under it, never into the repository."""
+    (tmp_path / "results" / "dataset").mkdir(parents=True)
+    (tmp_path / "results" / "dataset" / "evidence").symlink_to(REPO / "results" / "dataset" / "evidence")
+    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def program(session_cache):
+    """One embedded test-split program, ecco://nas/is (what the baselines are reported on)."""
+    from ecco_lib.benchmarks import resolve
+
+    (found,) = resolve("ecco://nas/is", cache=session_cache)
+    assert found.split == "test"
+    return found
+
+
+class FailingEvaluator:
+    """A real evaluator, except that every candidate whose passes ``fails(passes)`` selects is an
+    ``opt-error`` (as a crashed opt would be); ``failed`` counts them."""
+
+    def __init__(self, inner, fails):
+        self.inner, self.fails, self.failed = inner, fails, 0
+        self.metric, self.cache, self.jobs, self.timeout_s = inner.metric, inner.cache, inner.jobs, inner.timeout_s
+
+    def evaluate(self, program, pipeline):
+        return self.inner.evaluate(program, pipeline)
+
+    def evaluate_many(self, pairs, progress=None):
+        from ecco_lib.llvm.evaluate import Measurement
+
+        pairs = list(pairs)
+        fails = [bool(self.fails(pipeline.passes)) for _, pipeline in pairs]
+        self.failed += sum(fails)
+        rows = iter(self.inner.evaluate_many([pair for pair, f in zip(pairs, fails) if not f], progress=progress))
+        return [Measurement(program=prog.uri, suite=prog.suite, pipeline=pipe.label, status="opt-error",
+                            error="injected failure") if f else next(rows) for (prog, pipe), f in zip(pairs, fails)]

@@ -15,51 +15,15 @@ from ecco_lib.baselines.comptuner import (CompTunerConfig, CompTunerSearch, boun
                                           forest_targets)
 from ecco_lib.errors import EccoError
 from ecco_lib.llvm import Evaluator
-from ecco_lib.llvm.evaluate import Measurement
 from ecco_lib.llvm.passes import SEARCH_PASSES
 from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 
 from ecco_lib.baselines.offline import training_evidence
 
-from conftest import REPO
+from conftest import REPO, FailingEvaluator
 
 EVIDENCE = REPO / "results" / "dataset" / "evidence"
 BUDGET = 16
-
-
-@pytest.fixture
-def output_root(tmp_path, monkeypatch):
-    """An output root holding the committed training evidence; the slot order is written under it."""
-    (tmp_path / "results" / "dataset").mkdir(parents=True)
-    (tmp_path / "results" / "dataset" / "evidence").symlink_to(EVIDENCE)
-    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
-    return tmp_path
-
-
-@pytest.fixture(scope="module")
-def program(session_cache):
-    from ecco_lib.benchmarks import resolve
-
-    (found,) = resolve("ecco://nas/is", cache=session_cache)
-    assert found.split == "test"
-    return found
-
-
-class FailingEvaluator:
-    """Delegates to ``inner`` but reports every sequence ``fails(passes)`` selects as an opt error."""
-
-    def __init__(self, inner: Evaluator, fails):
-        self.inner, self.fails = inner, fails
-
-    def evaluate(self, program, pipeline):
-        return self.inner.evaluate(program, pipeline)
-
-    def evaluate_many(self, pairs, progress=None):
-        pairs = list(pairs)
-        rows = iter(self.inner.evaluate_many([p for p in pairs if not self.fails(p[1].passes)], progress=progress))
-        return [Measurement(program=prog.uri, suite=prog.suite, pipeline=pipe.label, status="opt-error",
-                            error="injected failure") if self.fails(pipe.passes) else next(rows)
-                for prog, pipe in pairs]
 
 
 def _key(trace):
@@ -72,7 +36,7 @@ def _is_a_decoding(sequence: tuple[str, ...], slots: list[str], config: CompTune
     return config.min_length <= len(sequence) <= config.max_length and all(name in remaining for name in sequence)
 
 
-def test_spends_the_budget_exactly_and_traces_identically_cold_and_warm(program, output_root, tmp_path):
+def test_spends_the_budget_exactly_and_traces_identically_cold_and_warm(program, training_root, tmp_path):
     runs = []
     for _ in ("cold", "warm"):
         with Evaluator(cache=tmp_path / "cache", jobs=2) as ev:
@@ -92,7 +56,7 @@ def test_spends_the_budget_exactly_and_traces_identically_cold_and_warm(program,
     assert all(_is_a_decoding(tuple(row["sequence"].split(",")), slots, config) for row in cold.trace)
 
 
-def test_mask_decoding_respects_the_length_bounds(output_root):
+def test_mask_decoding_respects_the_length_bounds(training_root):
     config = CompTunerConfig()
     rng = np.random.default_rng(0)
     masks = np.vstack([np.zeros((1, config.slots), bool), np.ones((1, config.slots), bool),
@@ -115,7 +79,7 @@ def test_mask_decoding_respects_the_length_bounds(output_root):
     assert ((random_masks.sum(axis=1) >= 5) & (random_masks.sum(axis=1) <= 30)).all()
 
 
-def test_failed_compilations_cost_infinity_and_the_search_goes_on(program, output_root, evaluator):
+def test_failed_compilations_cost_infinity_and_the_search_goes_on(program, training_root, evaluator):
     failing = FailingEvaluator(evaluator, lambda passes: "licm" in passes)
     result = make_optimizer("comptuner")[0].optimize(program, Objective(program, failing, BUDGET), seed=2)
     statuses = [row["status"] for row in result.trace]
@@ -140,7 +104,7 @@ def test_expected_improvement_prefers_low_and_uncertain_predictions():
     assert ei[3] == 10.0 and ei[4] == 0.0  # no spread: the plain improvement
 
 
-def test_the_slot_order_is_the_training_consensus(output_root):
+def test_the_slot_order_is_the_training_consensus(training_root):
     model = CompTunerSearch().offline().model
     slots, occurrence = model["slots"], model["occurrence"]
     assert len(slots) == 48 and set(slots) <= set(SEARCH_PASSES)
@@ -152,13 +116,13 @@ def test_the_slot_order_is_the_training_consensus(output_root):
     assert model["programs"] == len({r.program for r in training_evidence()})
 
 
-def test_the_offline_order_reads_only_train_programs_and_is_derived_once(output_root, monkeypatch):
+def test_the_offline_order_reads_only_train_programs_and_is_derived_once(training_root, monkeypatch):
     derivations = []
     derive = comptuner.consensus_slots
     monkeypatch.setattr(comptuner, "consensus_slots", lambda records, slots: derivations.append(
         {r.program for r in records}) or derive(records, slots))
     first = CompTunerSearch().offline()
-    assert not first.reused and first.evaluations == 0 and first.path.parent == output_root / "results" / "baselines"
+    assert not first.reused and first.evaluations == 0 and first.path.parent == training_root / "results" / "baselines"
     assert len(derivations) == 1 and derivations[0] and not derivations[0] & offline.test_split_uris()
     assert set(first.programs) == derivations[0]
     stored = json.loads(first.path.read_text())
@@ -169,7 +133,7 @@ def test_the_offline_order_reads_only_train_programs_and_is_derived_once(output_
     assert not narrower.reused and len(narrower.model["slots"]) == 40 and len(derivations) == 2
 
 
-def test_the_offline_stage_refuses_test_split_evidence(output_root, tmp_path):
+def test_the_offline_stage_refuses_test_split_evidence(training_root, tmp_path):
     source = sorted(EVIDENCE.glob("*/*.json"))[0]
     leaked = tmp_path / "leaky" / source.parent.name
     leaked.mkdir(parents=True)
@@ -179,10 +143,10 @@ def test_the_offline_stage_refuses_test_split_evidence(output_root, tmp_path):
     (leaked / "leak.json").write_text(json.dumps(data))
     with pytest.raises(EccoError, match="test-split"):
         CompTunerSearch(CompTunerConfig(evidence=str(tmp_path / "leaky"))).offline()
-    assert not (output_root / "results" / "baselines").exists()
+    assert not (training_root / "results" / "baselines").exists()
 
 
-def test_settings_are_validated_and_the_method_is_registered(output_root):
+def test_settings_are_validated_and_the_method_is_registered(training_root):
     assert get_method("comptuner").learns_offline
     assert "TOSEM 2024" in CompTunerSearch.description
     with pytest.raises(EccoError, match="inconsistent comptuner settings"):

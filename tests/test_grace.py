@@ -15,10 +15,9 @@ from ecco_lib.baselines.grace import GRACEConfig, GRACESearch, evidence_ranking,
 from ecco_lib.baselines.offline import test_split_uris as split_test_uris, training_evidence
 from ecco_lib.errors import EccoError
 from ecco_lib.llvm import Evaluator
-from ecco_lib.llvm.evaluate import Measurement
 from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 
-from conftest import REPO
+from conftest import REPO, FailingEvaluator
 
 EVIDENCE = REPO / "results" / "dataset" / "evidence"
 BUDGET = 20
@@ -36,45 +35,11 @@ def _root(path, monkeypatch):
     return path
 
 
-@pytest.fixture
-def output_root(tmp_path, monkeypatch):
-    """An output root holding the committed training evidence; models are written under it."""
-    return _root(tmp_path / "root", monkeypatch)
-
-
 @pytest.fixture(scope="module")
 def shared_root(tmp_path_factory):
     """One output root for the module, so the TINY model is trained once for several tests."""
     with pytest.MonkeyPatch.context() as mp:
         yield _root(tmp_path_factory.mktemp("grace-root"), mp)
-
-
-@pytest.fixture(scope="module")
-def program(session_cache):
-    from ecco_lib.benchmarks import resolve
-
-    (found,) = resolve("ecco://nas/is", cache=session_cache)
-    assert found.split == "test"
-    return found
-
-
-class FailingEvaluator:
-    """Delegates to ``inner`` but reports every sequence for which ``fails(passes)`` as an opt error."""
-
-    def __init__(self, inner: Evaluator, fails):
-        self.inner, self.fails = inner, fails
-        self.metric, self.cache, self.jobs, self.timeout_s = inner.metric, inner.cache, inner.jobs, inner.timeout_s
-
-    def evaluate(self, program, pipeline):
-        return self.inner.evaluate(program, pipeline)
-
-    def evaluate_many(self, pairs, progress=None):
-        pairs = list(pairs)
-        clean = [pair for pair in pairs if not self.fails(pair[1].passes)]
-        rows = iter(self.inner.evaluate_many(clean, progress=progress))
-        return [Measurement(program=prog.uri, suite=prog.suite, pipeline=pipe.label, status="opt-error",
-                            error="injected failure") if self.fails(pipe.passes) else next(rows)
-                for prog, pipe in pairs]
 
 
 class RecordingEvaluator(FailingEvaluator):
@@ -95,7 +60,7 @@ def _key(trace):
 
 
 @pytest.mark.slow
-def test_spends_the_budget_exactly_and_traces_identically_cold_and_warm(program, output_root, tmp_path):
+def test_spends_the_budget_exactly_and_traces_identically_cold_and_warm(program, training_root, tmp_path):
     runs = []
     for _ in ("cold", "warm"):
         with Evaluator(cache=tmp_path / "cache", jobs=2) as ev:
@@ -158,7 +123,7 @@ def test_spent_parents_give_way_and_pool_inserts_fill_the_budget(program, shared
 
 
 @pytest.mark.slow
-def test_the_offline_stage_reads_only_train_programs_and_is_reproducible(output_root, tmp_path, evaluator, monkeypatch):
+def test_the_offline_stage_reads_only_train_programs_and_is_reproducible(training_root, tmp_path, evaluator, monkeypatch):
     import torch
 
     loaded = []
@@ -182,7 +147,7 @@ def test_the_offline_stage_reads_only_train_programs_and_is_reproducible(output_
     assert reseeded.key != first.key and reseeded.model["layers"] != first.model["layers"]
 
 
-def test_the_offline_stage_refuses_test_split_evidence(output_root, tmp_path, evaluator):
+def test_the_offline_stage_refuses_test_split_evidence(training_root, tmp_path, evaluator):
     source = sorted(EVIDENCE.glob("*/*.json"))[0]
     leaked = tmp_path / "leaky" / source.parent.name
     leaked.mkdir(parents=True)
@@ -192,11 +157,11 @@ def test_the_offline_stage_refuses_test_split_evidence(output_root, tmp_path, ev
     (leaked / "leak.json").write_text(json.dumps(data))
     with pytest.raises(EccoError, match="test-split"):
         GRACESearch(dataclasses.replace(TINIER, evidence=str(tmp_path / "leaky"))).offline(evaluator)
-    assert not (output_root / "results" / "baselines").exists()
+    assert not (training_root / "results" / "baselines").exists()
 
 
 @pytest.mark.slow
-def test_a_second_build_reuses_the_cached_model(output_root, evaluator, monkeypatch):
+def test_a_second_build_reuses_the_cached_model(training_root, evaluator, monkeypatch):
     trainings = []
     learn = grace.learn
     monkeypatch.setattr(grace, "learn",
@@ -205,7 +170,7 @@ def test_a_second_build_reuses_the_cached_model(output_root, evaluator, monkeypa
     second = GRACESearch(dataclasses.replace(TINIER, batch=3)).offline(evaluator)  # a test-time setting only
     assert not first.reused and second.reused and second.key == first.key and second.model == first.model
     assert second.cost()["offline_evaluations"] == first.evaluations and len(trainings) == 1
-    assert first.path.parent == output_root / "results" / "baselines"
+    assert first.path.parent == training_root / "results" / "baselines"
 
 
 def test_mutations_keep_the_bounds_and_the_passes():
