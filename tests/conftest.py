@@ -108,14 +108,39 @@ def cgym_crc32_bc() -> bytes:
         return wheel.read(CGYM_CRC32)
 
 
+#: The repository's train-split evidence (what the learned baselines train on in tests).
+EVIDENCE = REPO / "results" / "dataset" / "evidence"
+
+
+def evidence_root(path: Path, monkeypatch) -> Path:
+    """Make ``path`` the output root, holding :data:`EVIDENCE` (a read-only symlink): learned
+    baselines write their offline models under it, never into the repository."""
+    (path / "results" / "dataset").mkdir(parents=True)
+    (path / "results" / "dataset" / "evidence").symlink_to(EVIDENCE)
+    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(path))
+    return path
+
+
 @pytest.fixture
 def training_root(tmp_path, monkeypatch):
-    """An output root holding the repository's train-split evidence (read-only symlink); learned
-    baselines write their offline models under it, never into the repository."""
-    (tmp_path / "results" / "dataset").mkdir(parents=True)
-    (tmp_path / "results" / "dataset" / "evidence").symlink_to(REPO / "results" / "dataset" / "evidence")
-    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
-    return tmp_path
+    return evidence_root(tmp_path, monkeypatch)
+
+
+def leaky_evidence(directory: Path) -> Path:
+    """An evidence directory of one real training record plus a copy relabelled as a test-split
+    program (what every learned baseline must refuse)."""
+    import json
+    import shutil
+
+    from ecco_lib.baselines.offline import test_split_uris
+
+    source = sorted(EVIDENCE.glob("*/*.json"))[0]
+    (directory / source.parent.name).mkdir(parents=True)
+    shutil.copy(source, directory / source.parent.name / source.name)
+    data = json.loads(source.read_text())
+    data["program"] = sorted(test_split_uris())[0]
+    (directory / source.parent.name / "leak.json").write_text(json.dumps(data))
+    return directory
 
 
 @pytest.fixture(scope="module")

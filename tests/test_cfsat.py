@@ -49,16 +49,6 @@ class RecordingEvaluator:
                 if pipe.level is None and self.fail(pipe.passes) else row for (_, pipe), row in zip(pairs, rows)]
 
 
-@pytest.fixture
-def committed_root(tmp_path, monkeypatch) -> Path:
-    """An output root holding the repository's committed training evidence (nothing is written
-    into the repository)."""
-    (tmp_path / "results" / "dataset").mkdir(parents=True)
-    (tmp_path / "results" / "dataset" / "evidence").symlink_to(COMMITTED)
-    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def test_program(session_cache):
     program = resolve(TEST_PROGRAM, cache=session_cache)[0]
@@ -91,7 +81,7 @@ def test_registered_and_settings_are_validated():
 
 
 @pytest.mark.slow
-def test_exact_budget_same_trace_cold_and_warm_and_cached_offline_model(committed_root, test_program, tmp_path):
+def test_exact_budget_same_trace_cold_and_warm_and_cached_offline_model(training_root, test_program, tmp_path):
     budget = 20
     with Evaluator(cache=tmp_path / "cache", jobs=2) as ev:
         cold = CFSATSearch(EVIDENCE_ONLY).optimize(test_program, Objective(test_program, ev, budget), seed=0)
@@ -111,7 +101,7 @@ def test_exact_budget_same_trace_cold_and_warm_and_cached_offline_model(committe
     assert [row["sequence"] for row in cold.trace] == expected
 
 
-def test_runs_out_of_a_cluster_and_continues_with_the_next_most_probable(committed_root, test_program, evaluator):
+def test_runs_out_of_a_cluster_and_continues_with_the_next_most_probable(training_root, test_program, evaluator):
     search = CFSATSearch(dataclasses.replace(EVIDENCE_ONLY, walks=3))
     result = search.optimize(test_program, Objective(test_program, evaluator, 8), seed=0)
     assert result.evaluations == len(result.trace) == 8
@@ -122,7 +112,7 @@ def test_runs_out_of_a_cluster_and_continues_with_the_next_most_probable(committ
     assert [row["sequence"] for row in result.trace] == expected
 
 
-def test_a_failed_compilation_is_a_status_not_a_crash(committed_root, test_program, evaluator):
+def test_a_failed_compilation_is_a_status_not_a_crash(training_root, test_program, evaluator):
     failing = RecordingEvaluator(evaluator, fail=lambda passes: len(passes) % 2 == 1)
     result = CFSATSearch(EVIDENCE_ONLY).optimize(test_program, Objective(test_program, failing, 20), seed=0)
     statuses = result.status_counts()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -20,9 +19,8 @@ from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 
 from ecco_lib.baselines.offline import training_evidence
 
-from conftest import REPO, FailingEvaluator
+from conftest import FailingEvaluator, leaky_evidence
 
-EVIDENCE = REPO / "results" / "dataset" / "evidence"
 BUDGET = 16
 
 
@@ -134,13 +132,7 @@ def test_the_offline_order_reads_only_train_programs_and_is_derived_once(trainin
 
 
 def test_the_offline_stage_refuses_test_split_evidence(training_root, tmp_path):
-    source = sorted(EVIDENCE.glob("*/*.json"))[0]
-    leaked = tmp_path / "leaky" / source.parent.name
-    leaked.mkdir(parents=True)
-    shutil.copy(source, leaked / source.name)
-    data = json.loads(source.read_text())
-    data["program"] = sorted(offline.test_split_uris())[0]
-    (leaked / "leak.json").write_text(json.dumps(data))
+    leaky_evidence(tmp_path / "leaky")
     with pytest.raises(EccoError, match="test-split"):
         CompTunerSearch(CompTunerConfig(evidence=str(tmp_path / "leaky"))).offline()
     assert not (training_root / "results" / "baselines").exists()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import shutil
 
 import pytest
 
@@ -17,9 +16,8 @@ from ecco_lib.errors import EccoError
 from ecco_lib.llvm import Evaluator
 from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 
-from conftest import REPO, FailingEvaluator
+from conftest import EVIDENCE, FailingEvaluator, evidence_root, leaky_evidence
 
-EVIDENCE = REPO / "results" / "dataset" / "evidence"
 BUDGET = 20
 #: A tiny offline stage: 10 training programs, 3 clusters, 2 candidates per cluster on 2 judges.
 TINY = GRACEConfig(programs=10, clusters=3, augmentations=1, steps=50, coreset_budget=2, coreset_members=2,
@@ -28,18 +26,11 @@ TINY = GRACEConfig(programs=10, clusters=3, augmentations=1, steps=50, coreset_b
 TINIER = dataclasses.replace(TINY, programs=6, clusters=2)
 
 
-def _root(path, monkeypatch):
-    (path / "results" / "dataset").mkdir(parents=True)
-    (path / "results" / "dataset" / "evidence").symlink_to(EVIDENCE)
-    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def shared_root(tmp_path_factory):
     """One output root for the module, so the TINY model is trained once for several tests."""
     with pytest.MonkeyPatch.context() as mp:
-        yield _root(tmp_path_factory.mktemp("grace-root"), mp)
+        yield evidence_root(tmp_path_factory.mktemp("grace-root"), mp)
 
 
 class RecordingEvaluator(FailingEvaluator):
@@ -140,7 +131,7 @@ def test_the_offline_stage_reads_only_train_programs_and_is_reproducible(trainin
     stored = json.loads(first.path.read_text())
     assert stored["model"] == first.model and not set(stored["programs"]) & split_test_uris()
 
-    _root(tmp_path / "again", monkeypatch)  # same inputs, another output root: trained again, identically
+    evidence_root(tmp_path / "again", monkeypatch)  # same inputs, another output root: trained again, identically
     again = GRACESearch(TINIER).offline(evaluator)
     assert not again.reused and again.key == first.key and again.model == first.model
     reseeded = GRACESearch(dataclasses.replace(TINIER, offline_seed=1)).offline(evaluator)
@@ -148,13 +139,7 @@ def test_the_offline_stage_reads_only_train_programs_and_is_reproducible(trainin
 
 
 def test_the_offline_stage_refuses_test_split_evidence(training_root, tmp_path, evaluator):
-    source = sorted(EVIDENCE.glob("*/*.json"))[0]
-    leaked = tmp_path / "leaky" / source.parent.name
-    leaked.mkdir(parents=True)
-    shutil.copy(source, leaked / source.name)
-    data = json.loads(source.read_text())
-    data["program"] = sorted(split_test_uris())[0]
-    (leaked / "leak.json").write_text(json.dumps(data))
+    leaky_evidence(tmp_path / "leaky")
     with pytest.raises(EccoError, match="test-split"):
         GRACESearch(dataclasses.replace(TINIER, evidence=str(tmp_path / "leaky"))).offline(evaluator)
     assert not (training_root / "results" / "baselines").exists()

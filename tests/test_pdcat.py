@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 
 import pytest
 
@@ -16,9 +15,8 @@ from ecco_lib.llvm import Evaluator
 from ecco_lib.llvm.passes import SEARCH_PASSES
 from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 
-from conftest import REPO, FailingEvaluator
+from conftest import EVIDENCE, FailingEvaluator, leaky_evidence
 
-EVIDENCE = REPO / "results" / "dataset" / "evidence"
 BUDGET = 20
 
 
@@ -102,13 +100,7 @@ def test_failed_compilations_cost_infinity_and_the_search_goes_on(program, train
 
 
 def test_the_offline_stage_refuses_test_split_evidence(training_root, tmp_path):
-    source = sorted(EVIDENCE.glob("*/*.json"))[0]
-    leaked = tmp_path / "leaky" / source.parent.name
-    leaked.mkdir(parents=True)
-    shutil.copy(source, leaked / source.name)
-    data = json.loads(source.read_text())
-    data["program"] = sorted(offline.test_split_uris())[0]
-    (leaked / "leak.json").write_text(json.dumps(data))
+    leaky_evidence(tmp_path / "leaky")
     with pytest.raises(EccoError, match="test-split"):
         PDCATSearch(PDCATConfig(evidence=str(tmp_path / "leaky"))).offline()
     assert not (training_root / "results" / "baselines").exists()
