@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ecco_lib.errors import EccoError, UnknownPassError, one_line
-from ecco_lib.llvm.passes import CATEGORIES, parse_sequence
+from ecco_lib.llvm.passes import CATEGORIES, SEARCH_PASSES, parse_sequence
 
 #: The parts of a response, in the order :meth:`StrategistResponse.render` writes them.
 PARTS = ("reasoning", "intents", "sequence")
@@ -233,6 +233,29 @@ def parse_response(text: str, *, require: Iterable[str] = PARTS) -> StrategistRe
     intents = _parse_intents(bodies["intents"]) if "intents" in bodies else None
     sequence = _parse_sequence(bodies["sequence"]) if "sequence" in bodies else ()
     return StrategistResponse(reasoning=reasoning, intents=intents, sequence=sequence)
+
+
+#: Statuses of :func:`parse_for_search`.
+SEARCH_PARSES = ("ok", "malformed", "outside-search-space")
+_SEARCH_SPACE = frozenset(SEARCH_PASSES)
+
+
+def parse_for_search(text: str) -> tuple[StrategistResponse | None, dict]:
+    """Parse an answer a search method may spend budget on: (the response, or None when it does
+    not parse, and its ``parse``, ``reason``, ``sequence`` fields). ``parse`` is one of
+    :data:`SEARCH_PARSES`: ``ok``; ``malformed`` (the contract's reason); ``outside-search-space``
+    (it parses, but its sequence names passes outside :data:`~ecco_lib.llvm.passes.SEARCH_PASSES`,
+    which no method may evaluate; the response is still returned, its intents stay usable)."""
+    try:
+        response = parse_response(text)
+    except MalformedResponse as exc:
+        return None, {"parse": "malformed", "reason": str(exc), "sequence": None}
+    sequence = ",".join(response.sequence)
+    outside = [p for p in dict.fromkeys(response.sequence) if p not in _SEARCH_SPACE]
+    if outside:
+        return response, {"parse": "outside-search-space", "sequence": sequence,
+                          "reason": f"passes outside the search space: {', '.join(outside)}"}
+    return response, {"parse": "ok", "reason": None, "sequence": sequence}
 
 
 def format_reward_parts(text: str) -> dict:

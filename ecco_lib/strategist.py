@@ -74,17 +74,25 @@ class ModelNotFoundError(EccoError):
 
 
 @contextlib.contextmanager
-def use_one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, restoring the previous count afterwards. With two
-    threads and busy compiler subprocesses beside it, generation gets 5-25x slower (FACTS.md)."""
+def use_threads(threads: int) -> Iterator[None]:
+    """Run torch on ``threads`` threads inside the block, restoring the previous count afterwards.
+    More than one only while nothing else is busy: with two threads and busy compiler subprocesses
+    beside it, generation gets 5-25x slower (FACTS.md)."""
     import torch
 
+    if threads < 1:
+        raise EccoError(f"torch threads must be >= 1 (got {threads})")
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def use_one_thread():
+    """:func:`use_threads` (1): for generation or training with compiler subprocesses beside it."""
+    return use_threads(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +383,7 @@ class Strategist:
 
         ``cache``: each batch's answers are stored in its blob table under a key hashing
         :attr:`identity`, the batch's exact prompt texts, the settings above, the batch index and
-        the torch and transformers versions; a batch found there is not generated again. Raises
+        the torch thread count and the torch and transformers versions; a batch found there is not generated again. Raises
         :class:`EccoError` for ``n < 1``, a ``temperature`` that is not a finite number > 0, ``top_p``
         outside (0, 1], ``batch_size < 1``, or a cache without an identity. Use :func:`use_one_thread`
         when compiler subprocesses run beside it."""
@@ -409,10 +417,13 @@ class Strategist:
 
     def _sample_key(self, prompts: Sequence[str], *, n: int, temperature: float, top_p: float, seed: int,
                     batch_size: int, batch: int) -> str:
-        """The blob-table key of one batch of :meth:`sample`."""
+        """The blob-table key of one batch of :meth:`sample` (the torch thread count is in it: the
+        order of floating-point reductions, hence a sampled token, may depend on it)."""
+        import torch
+
         parts = {"model": self.identity, "prompts": list(prompts), "n": n, "temperature": float(temperature),
                  "top_p": float(top_p), "max_new_tokens": self.max_new_tokens, "seed": seed,
-                 "batch_size": batch_size, "batch": batch,
+                 "batch_size": batch_size, "batch": batch, "torch_threads": torch.get_num_threads(),
                  "torch": importlib.metadata.version("torch"),
                  "transformers": importlib.metadata.version("transformers")}
         digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

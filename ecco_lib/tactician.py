@@ -32,15 +32,19 @@ import shutil
 from ecco_lib.atomic import atomic_path, write_json
 from ecco_lib.config import REPO_ROOT, output_root
 from ecco_lib.errors import EccoError
-from ecco_lib.response import MalformedResponse, parse_response
+from ecco_lib.response import parse_for_search
 from ecco_lib.search.ga import GAConfig, GeneticSearch
 from ecco_lib.search.objective import Objective, OptimizationResult
 from ecco_lib.search.samplers import BigramSeeder, UniformPassSampler
 
-#: Where the pipeline's trained strategist adapter is (under the output root), and the copy that
-#: ships with the repository for users who have not trained one (default profile; its
-#: PROVENANCE.json names the training stage).
-TRAINED_ADAPTER = Path("results") / "models" / "grpo-full" / "adapter"
+#: The trained adapters ``ecco`` may use (under the output root): the full variant after SFT and
+#: after GRPO. The RQ2 ablation variants are not candidates.
+CANDIDATE_ADAPTERS = {"sft-full": Path("results") / "models" / "sft-full" / "adapter",
+                      "grpo-full": Path("results") / "models" / "grpo-full" / "adapter"}
+#: The pipeline's choice among them (:func:`choose_adapter`, notebook 06, on the train split), and
+#: the copy that ships with the repository for users who have not trained one (default profile;
+#: its PROVENANCE.json names the training stage).
+ADAPTER_CHOICE = Path("results") / "models" / "strategist.json"
 SHIPPED_ADAPTER = REPO_ROOT / "ecco_lib" / "models" / "strategist-default"
 PRIOR = Path("results") / "dataset" / "efficacy_prior.json"
 INTENT_RULES = ("best", "mean")
@@ -64,10 +68,11 @@ class EccoConfig:
     seeds_k: int = 4
     eps: float = 0.1
     intent_rule: str = "best"
+    torch_threads: int = 2  # during generation; nothing compiles then unless cells run in parallel (use 1)
 
     def __post_init__(self):
-        if self.n < 1 or self.seeds_k < 0 or self.batch_size < 1 or self.max_new_tokens < 1:
-            raise EccoError(f"inconsistent ecco settings (n, seeds_k, batch_size, max_new_tokens): {self}")
+        if self.n < 1 or self.seeds_k < 0 or self.batch_size < 1 or self.max_new_tokens < 1 or self.torch_threads < 1:
+            raise EccoError(f"inconsistent ecco settings (n, seeds_k, batch_size, max_new_tokens, torch_threads): {self}")
         if self.intent_rule not in INTENT_RULES:
             raise EccoError(f"intent_rule '{self.intent_rule}' is not one of {', '.join(INTENT_RULES)}")
         if not self.temperature > 0:
@@ -75,16 +80,69 @@ class EccoConfig:
 
 
 def resolve_adapter(adapter: str | None) -> Path:
-    """The adapter directory to load: ``adapter`` if given, else the pipeline's trained one, else
-    the shipped one; a clear error naming how to get one when none exists."""
-    candidates = [Path(adapter)] if adapter else [output_root() / TRAINED_ADAPTER, SHIPPED_ADAPTER]
-    for path in candidates:
-        if (path / "adapter_config.json").is_file():
-            return path
+    """The adapter directory to load: ``adapter`` if given, else the one the pipeline chose
+    (:data:`ADAPTER_CHOICE`), else the shipped one; a clear error naming how to get one."""
     if adapter:
-        raise EccoError(f"adapter {adapter} has no adapter_config.json")
-    raise EccoError(f"no trained strategist: run `make reproduce` (notebooks 04-05 train one into "
-                    f"{TRAINED_ADAPTER}) or pass --adapter DIR")
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise EccoError(f"adapter {adapter} has no adapter_config.json")
+        return Path(adapter)
+    choice = output_root() / ADAPTER_CHOICE
+    if choice.is_file():
+        chosen = output_root() / json.loads(choice.read_text())["adapter"]
+        if not (chosen / "adapter_config.json").is_file():
+            raise EccoError(f"{choice} names {chosen}, which is not a trained adapter: rerun notebook 06 "
+                            f"(`ecco reproduce --only 06`) or pass --adapter DIR")
+        return chosen
+    if (SHIPPED_ADAPTER / "adapter_config.json").is_file():
+        return SHIPPED_ADAPTER
+    raise EccoError(f"no trained strategist: run `make reproduce` (notebooks 04-06 train and choose one, "
+                    f"{ADAPTER_CHOICE}) or pass --adapter DIR")
+
+
+def choose_adapter(programs, evaluator, *, model: str, max_new_tokens: int, batch_size: int = 8,
+                   progress: bool = True) -> pd.DataFrame:
+    """Choose ``ecco``'s adapter among :data:`CANDIDATE_ADAPTERS` on ``programs`` (the *train*
+    split; never the test split): each candidate's greedy answers, scored by
+    :func:`~ecco_lib.strategist.summarize_outputs`. The highest ``mean_i_o3_all`` wins (an answer
+    that does not evaluate ``ok`` counts 0, so format validity is part of the score; ties: higher
+    ``ok_rate``, then the order of the candidates). Writes :data:`ADAPTER_CHOICE` and returns one
+    row per candidate (``trained`` False for one the profile did not train), ``chosen`` marking the
+    winner. Raises :class:`EccoError` when no candidate was trained."""
+    from ecco_lib.strategist import evaluate_strategist, summarize_outputs
+
+    rows = []
+    for name, path in CANDIDATE_ADAPTERS.items():
+        row = {"candidate": name, "adapter": path.as_posix(), "trained": (output_root() / path / "adapter_config.json").is_file()}
+        if row["trained"]:
+            table = evaluate_strategist(model, output_root() / path, programs, evaluator, max_new_tokens=max_new_tokens,
+                                        batch_size=batch_size, progress=progress)
+            row.update(summarize_outputs(table, max_new_tokens), seconds_per_answer=float(table["seconds"].iloc[0]))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    trained = frame[frame["trained"]]
+    if trained.empty:
+        raise EccoError(f"no trained strategist among {', '.join(p.as_posix() for p in CANDIDATE_ADAPTERS.values())}: "
+                        f"run notebooks 04-05 (`ecco reproduce --only 04,05`)")
+    best = trained.sort_values(["mean_i_o3_all", "ok_rate"], ascending=False, kind="stable").index[0]
+    frame["chosen"] = frame.index == best
+    write_json(output_root() / ADAPTER_CHOICE,
+               {"adapter": frame.loc[best, "adapter"], "candidate": frame.loc[best, "candidate"],
+                "rule": "highest mean greedy I_O3 on the train split (answers not evaluated ok count 0)",
+                "programs": [p.uri for p in programs], "candidates": json.loads(frame.to_json(orient="records"))})
+    return frame
+
+
+def _relative(path: Path | None) -> str | None:
+    """``path`` relative to the output root or the repository when it is under one (no machine's
+    absolute path in a result), else as given."""
+    if path is None:
+        return None
+    for root in (output_root(), REPO_ROOT):
+        try:
+            return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return str(path)
 
 
 #: The files a LoRA adapter needs at load time (the tokenizer comes from the base model).
@@ -148,8 +206,8 @@ def select_intents(answers: list[dict], rule: str) -> tuple[dict[str, float] | N
 
 class EccoOptimizer:
     """The ``ecco`` method and, with ``use_seeds``/``use_intents``/``use_ga`` off, its ablations.
-    The strategist is loaded once, on first use; generation runs on one torch thread, one program
-    at a time (compilers may run beside it)."""
+    The strategist is loaded once, on first use; generation runs on ``torch_threads`` threads, one
+    program at a time."""
 
     def __init__(self, config: EccoConfig = EccoConfig(), ga: GAConfig = GAConfig(generations=None), *,
                  name: str = "ecco", use_seeds: bool = True, use_intents: bool = True, use_ga: bool = True,
@@ -158,6 +216,7 @@ class EccoOptimizer:
         self.description = dict((n, d) for n, _, d in ecco_methods()).get(name, ECCO_DESCRIPTION)
         self.use_seeds, self.use_intents, self.use_ga = use_seeds, use_intents, use_ga
         self._strategist = strategist
+        self.adapter_path: Path | None = None  # the adapter loaded (None until loaded, or injected strategist)
         self._prior = None
         self._lock = threading.Lock()
         self.cache = cache  # an EvaluationCache for generated texts; None: the Objective's evaluator cache
@@ -167,7 +226,8 @@ class EccoOptimizer:
         if self._strategist is None:
             from ecco_lib.strategist import Strategist
 
-            self._strategist = Strategist.from_pretrained(self.config.model, resolve_adapter(self.config.adapter),
+            self.adapter_path = resolve_adapter(self.config.adapter)
+            self._strategist = Strategist.from_pretrained(self.config.model, self.adapter_path,
                                                           max_new_tokens=self.config.max_new_tokens)
         return self._strategist
 
@@ -181,11 +241,11 @@ class EccoOptimizer:
 
     def answers(self, program, seed: int, cache) -> tuple[list, float]:
         """The N sampled answers for ``program`` and the seconds generation took (0 when cached)."""
-        from ecco_lib.strategist import use_one_thread
+        from ecco_lib.strategist import use_threads
 
         cfg = self.config
         start = time.perf_counter()
-        with self._lock, use_one_thread():
+        with self._lock, use_threads(cfg.torch_threads):
             samples = self.strategist.sample([program], n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
                                              seed=seed, batch_size=cfg.batch_size, cache=cache)[0]
         return samples, time.perf_counter() - start
@@ -197,18 +257,14 @@ class EccoOptimizer:
         samples, generation_seconds = self.answers(program, seed, self.cache or objective.evaluator.cache)
         answers = []
         for sample in samples:
-            try:
-                response = parse_response(sample.text)
-                answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off, "parse": "ok",
-                                "response": response})
-            except MalformedResponse as exc:
-                answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off,
-                                "parse": "malformed",
-                                "reason": str(exc), "response": None})
+            response, fields = parse_for_search(sample.text)
+            answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off,
+                            "parse": fields["parse"], "reason": fields["reason"], "response": response})
         parsed = [a for a in answers if a["response"] is not None]
+        searchable = [a for a in parsed if a["parse"] == "ok"]  # outside-search-space answers: intents only
         evaluate_answers = self.use_seeds or not self.use_ga  # ecco-no-seeds never evaluates them
         if evaluate_answers:
-            for answer, evaluation in zip(parsed, objective.evaluate([a["response"].sequence for a in parsed])):
+            for answer, evaluation in zip(searchable, objective.evaluate([a["response"].sequence for a in searchable])):
                 answer["status"] = evaluation.status if evaluation else "over-budget"
                 answer["cycles"] = evaluation.cycles if evaluation else None
         scored = sorted((a for a in parsed if a.get("cycles") is not None),
@@ -220,7 +276,8 @@ class EccoOptimizer:
         llm_seeds = list(dict.fromkeys(a["response"].sequence for a in scored))[: cfg.seeds_k]
         lead = scored[0] if scored else parsed[0] if parsed else None
         extra = {"answers": [{k: v for k, v in a.items() if k != "response"} for a in answers],
-                 "parsed": len(parsed), "valid_evaluated": len(scored), "generation_seconds": generation_seconds,
+                 "parsed": len(parsed), "searchable": len(searchable), "valid_evaluated": len(scored),
+                 "adapter": _relative(self.adapter_path), "generation_seconds": generation_seconds,
                  "new_tokens": sum(a["new_tokens"] for a in answers), "intent_rule": rule, "intents": intents,
                  "reasoning": lead["response"].reasoning if lead else None, "llm_seeds": len(llm_seeds)}
         if self.use_ga and not objective.exhausted:

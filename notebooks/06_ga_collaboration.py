@@ -36,7 +36,7 @@ from ecco_lib.experiments import (best_so_far, paired_differences, run_methods, 
 from ecco_lib.plots import plot_best_so_far, plot_paired_differences, plot_pass_distribution
 from ecco_lib.search import IntentGuidedSampler, Objective, make_optimizer
 from ecco_lib.strategist import program_features
-from ecco_lib.tactician import compare_intent_rules
+from ecco_lib.tactician import choose_adapter, compare_intent_rules
 
 cfg = load_profile(profile)
 search, inf = cfg["search"], cfg["inference"]
@@ -47,12 +47,23 @@ ga, _ = make_optimizer("ga", search["methods"])
 pd.DataFrame([ecco_settings]).T.rename(columns={0: "ecco setting"})
 
 # %% [markdown]
-# The settings above were chosen on the **train** split: each variant changes one setting of `ecco`, all at the
-# same budget and seeds as `ga` and `rio`; mean I_O3 and the paired difference against `ga` (bootstrap interval).
+# Which trained strategist `ecco` uses, chosen on the **train** split: the greedy answers of the full variant after
+# SFT and after GRPO, scored by mean I_O3 with answers that do not compile counting 0 (written to
+# `results/models/strategist.json`; every `ecco` run below loads the winner).
 
 # %%
 tune = inf["tuning"]
 train = cap_per_suite(resolve_all(tune["programs"], cache=ev.cache, split=tune["split"]), tune["per_suite"])
+choice = choose_adapter(train, ev, model=ecco.config.model, max_new_tokens=ecco.config.max_new_tokens,
+                        batch_size=cfg["training"]["generation_batch_size"])
+write_table(choice, out / "adapter_choice.csv")
+choice.drop(columns=["adapter"]).round(3)
+
+# %% [markdown]
+# The settings above were chosen on the **train** split: each variant changes one setting of `ecco`, all at the
+# same budget and seeds as `ga` and `rio`; mean I_O3 and the paired difference against `ga` (bootstrap interval).
+
+# %%
 sweep, sweep_trace = settings_sweep(train, "ecco", tune["variants"], budget=search["budget"], seeds=tune["seeds"],
                                     evaluator=ev, settings=search["methods"], baselines=tune["baselines"],
                                     results_path=out / "tuning_results.csv", trace_path=out / "tuning_trace.csv")

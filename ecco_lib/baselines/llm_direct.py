@@ -10,14 +10,14 @@ and the format's rules. No filled-in example answer is shown (a model would copy
 
 - ``local`` (offline default): the untuned base model ``model`` (a model spec of
   :func:`ecco_lib.strategist.resolve_model`, no adapter), sampled by
-  :meth:`~ecco_lib.strategist.Strategist.sample` on one torch thread, texts cached by content;
+  :meth:`~ecco_lib.strategist.Strategist.sample` on ``torch_threads`` torch threads, texts cached by content;
 - ``http``: any OpenAI-compatible endpoint (``POST {base_url}/chat/completions``, the key read
   from the environment variable ``api_key_env`` and sent as a Bearer token), one request per
   answer with its own seed; replies with text are cached by content (request fields without the
   key), failures are not. A failing request (refused, timed out, HTTP error, malformed reply) is
   the answer's ``reply: endpoint-error`` with the error text, never a crash.
 
-Each answer is parsed with the one response contract (:func:`ecco_lib.response.parse_response`,
+Each answer is parsed with the one response contract (:func:`ecco_lib.response.parse_for_search`,
 all three parts required). An answer is evaluated only when it parses and every pass is in the
 search space; the distinct such sequences go to the Objective in one batch (each costs one
 evaluation; a repeated one is free; those past the budget are ``over-budget``). Unparsed answers
@@ -39,16 +39,15 @@ from dataclasses import dataclass
 from ecco_lib.errors import EccoError
 from ecco_lib.llvm.passes import CATEGORIES, SEARCH_PASSES, lookup
 from ecco_lib.prompts import SYSTEM_PROMPT, user_prompt
-from ecco_lib.response import MalformedResponse, parse_response
+from ecco_lib.response import parse_for_search
 from ecco_lib.search.objective import Objective, OptimizationResult, PassSequence
 from ecco_lib.search.optimizer import Method, register
-from ecco_lib.strategist import Strategist, program_features, use_one_thread
+from ecco_lib.strategist import Strategist, program_features, use_threads
 from ecco_lib.teachers import HTTPTeacher
 
 BACKENDS = ("local", "http")
 #: Version of the cached http answers; bump it when what is stored under a key changes.
 HTTP_CACHE_VERSION = 1
-_SEARCH_SPACE = frozenset(SEARCH_PASSES)
 
 
 def passes_by_category() -> str:
@@ -102,6 +101,7 @@ class LLMDirectConfig:
     timeout_s: float = 120.0
     retries: int = 2
     backoff_s: float = 1.0
+    torch_threads: int = 2  # local generation; nothing compiles then unless cells run in parallel (use 1)
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -113,24 +113,8 @@ class LLMDirectConfig:
                             f"{self.top_p})")
         if self.backend == "http" and not (self.base_url and re.match(r"https?://", self.base_url)):
             raise EccoError(f"llm-direct backend http needs base_url, an http(s) URL (got {self.base_url!r})")
-        if self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0:
-            raise EccoError(f"llm-direct needs timeout_s > 0, retries >= 0 and backoff_s >= 0: {self}")
-
-
-def parse_answer(text: str) -> tuple[PassSequence | None, dict]:
-    """(the sequence to evaluate, or None, and the answer's ``parse``, ``reason``, ``sequence``
-    fields). ``parse``: ``ok``; ``malformed`` (the response contract's reason); or
-    ``outside-search-space`` (it parses but names passes no method may spend budget on)."""
-    try:
-        response = parse_response(text)
-    except MalformedResponse as exc:
-        return None, {"parse": "malformed", "reason": str(exc), "sequence": None}
-    sequence = ",".join(response.sequence)
-    outside = [p for p in dict.fromkeys(response.sequence) if p not in _SEARCH_SPACE]
-    if outside:
-        return None, {"parse": "outside-search-space", "sequence": sequence,
-                      "reason": f"passes outside the search space: {', '.join(outside)}"}
-    return response.sequence, {"parse": "ok", "reason": None, "sequence": sequence}
+        if self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0 or self.torch_threads < 1:
+            raise EccoError(f"llm-direct needs timeout_s > 0, retries >= 0, backoff_s >= 0 and torch_threads >= 1: {self}")
 
 
 class LLMDirectSearch:
@@ -175,10 +159,10 @@ class LLMDirectSearch:
         for answer in answers:
             answer.update(parse=None, reason=None, sequence=None, status=None, cycles=None, repeat=False)
             if answer["text"] is not None:
-                sequence, fields = parse_answer(answer["text"])
+                response, fields = parse_for_search(answer["text"])
                 answer.update(fields)
-                if sequence is not None:
-                    valid.append((answer, sequence))
+                if fields["parse"] == "ok":
+                    valid.append((answer, response.sequence))
         given: set[PassSequence] = set()
         for (answer, sequence), evaluation in zip(valid, objective.evaluate([s for _, s in valid])):
             answer["status"] = evaluation.status if evaluation else "over-budget"
@@ -198,7 +182,7 @@ class LLMDirectSearch:
     def _local(self, program, seed: int, cache) -> list[dict]:
         """The ``n`` sampled answers of the local model (one ``generate`` call, or the cache)."""
         cfg = self.config
-        with self._lock, use_one_thread():
+        with self._lock, use_threads(cfg.torch_threads):
             samples = self.strategist.sample([program], n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
                                              seed=_seed(seed, program), batch_size=1, cache=cache)[0]
         return [{"reply": "ok", "error": None, "text": s.text, "new_tokens": s.new_tokens, "cut_off": s.cut_off}
