@@ -54,12 +54,10 @@ reproduce: setup
 
 # Maintainers: after `make reproduce`, copy a trained strategist into the repository (what
 # `ecco optimize --method ecco` loads on a fresh clone; at most 10 MiB, with PROVENANCE.json).
-SHIP_RUN ?= grpo-full
+# SHIP_RUN: a run under results/models/ (default: the one notebook 06 chose, results/models/strategist.json).
+SHIP_RUN ?=
 ship-adapter: setup
-	$(PY) -c "from ecco_lib.tactician import ship_adapter; \
-	from ecco_lib.config import load_profile, output_root; \
-	print(ship_adapter(output_root() / 'results/models/$(SHIP_RUN)/adapter', \
-	load_profile('$(PROFILE)')['search']['methods']['ecco']['model'], '$(PROFILE)', '$(SHIP_RUN)'))"
+	$(PY) -c "from ecco_lib.tactician import ship_trained_adapter; print(ship_trained_adapter('$(PROFILE)', '$(SHIP_RUN)'))"
 
 bench: setup
 	$(PY) perf/evaluator_throughput.py

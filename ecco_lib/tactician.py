@@ -119,17 +119,23 @@ def choose_adapter(programs, evaluator, *, model: str, max_new_tokens: int, batc
             row.update(summarize_outputs(table, max_new_tokens), seconds_per_answer=float(table["seconds"].iloc[0]))
         rows.append(row)
     frame = pd.DataFrame(rows)
-    trained = frame[frame["trained"]]
-    if trained.empty:
-        raise EccoError(f"no trained strategist among {', '.join(p.as_posix() for p in CANDIDATE_ADAPTERS.values())}: "
-                        f"run notebooks 04-05 (`ecco reproduce --only 04,05`)")
-    best = trained.sort_values(["mean_i_o3_all", "ok_rate"], ascending=False, kind="stable").index[0]
+    best = pick_adapter(frame)
     frame["chosen"] = frame.index == best
     write_json(output_root() / ADAPTER_CHOICE,
                {"adapter": frame.loc[best, "adapter"], "candidate": frame.loc[best, "candidate"],
                 "rule": "highest mean greedy I_O3 on the train split (answers not evaluated ok count 0)",
                 "programs": [p.uri for p in programs], "candidates": json.loads(frame.to_json(orient="records"))})
     return frame
+
+
+def pick_adapter(frame: pd.DataFrame):
+    """The index of :func:`choose_adapter`'s winner among the ``trained`` rows: the highest
+    ``mean_i_o3_all``, then the highest ``ok_rate``, then the first row."""
+    trained = frame[frame["trained"]]
+    if trained.empty:
+        raise EccoError(f"no trained strategist among {', '.join(p.as_posix() for p in CANDIDATE_ADAPTERS.values())}: "
+                        f"run notebooks 04-05 (`ecco reproduce --only 04,05`)")
+    return trained.sort_values(["mean_i_o3_all", "ok_rate"], ascending=False, kind="stable").index[0]
 
 
 def _relative(path: Path | None) -> str | None:
@@ -177,6 +183,21 @@ def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
     for f in (*ADAPTER_FILES, "PROVENANCE.json"):
         (target / f).chmod(0o644)
     return provenance
+
+
+def ship_trained_adapter(profile: str, run: str | None = None, target: str | Path = SHIPPED_ADAPTER) -> dict:
+    """:func:`ship_adapter` of the pipeline's run ``results/models/<run>/adapter``; ``run`` None or
+    empty: the candidate notebook 06 chose (:data:`ADAPTER_CHOICE`). The base model is the
+    profile's ``search.methods.ecco.model``."""
+    from ecco_lib.config import load_profile
+
+    if not run:
+        choice = output_root() / ADAPTER_CHOICE
+        if not choice.is_file():
+            raise EccoError(f"no {ADAPTER_CHOICE}: run notebook 06 (`ecco reproduce --only 06`) or name SHIP_RUN")
+        run = json.loads(choice.read_text())["candidate"]
+    model = load_profile(profile)["search"]["methods"]["ecco"]["model"]
+    return ship_adapter(output_root() / "results" / "models" / run / "adapter", model, profile, run, target)
 
 
 def resolve_prior(prior: str | None) -> Path:

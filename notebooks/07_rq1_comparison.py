@@ -28,8 +28,8 @@ import pandas as pd
 from IPython.display import Image
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
-from ecco_lib.comparison import (beside_paper, cost_table, method_intervals, paired_against, sample_efficiency,
-                                 table1)
+from ecco_lib.comparison import (beside_paper, budget_audit, cost_table, method_intervals, paired_against,
+                                 sample_efficiency, table1)
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import best_so_far, run_methods, status_counts, write_table
 from ecco_lib.plots import plot_best_so_far, plot_method_intervals, plot_paired_differences
@@ -52,6 +52,15 @@ results, trace = run_methods(programs, rq1["methods"], budget=search["budget"], 
                              trace_path=out / "trace.csv")
 print(f"{len(programs)} programs x {len(rq1['seeds'])} seeds x {len(rq1['methods'])} methods, budget {search['budget']}")
 status_counts(results, by="method")
+
+# %% [markdown]
+# The equal-budget checks per method: no cell over its budget, every counted evaluation a distinct sequence in the
+# trace (must both be 0); cells that found nothing valid and evaluations that failed are counted, never fatal.
+
+# %%
+audit = budget_audit(results, trace)
+write_table(audit.reset_index(), out / "budget_audit.csv")
+audit
 
 # %% [markdown]
 # Table 1 in the paper's layout: mean I_O3 (%) per suite (our suite, the paper's it mirrors), and the unweighted average.

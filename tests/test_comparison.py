@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecco_lib.comparison import (beside_paper, cost_table, method_intervals, paired_against, paper_table1,
+from ecco_lib.comparison import (beside_paper, budget_audit, cost_table, method_intervals, paired_against, paper_table1,
                                  sample_efficiency, suite_columns, table1)
 from ecco_lib.errors import EccoError
 
@@ -75,3 +75,16 @@ def test_cost_table_and_the_papers_numbers():
     assert set(suite_columns().values()) == set(paper.columns[2:-1])
     side = beside_paper(table1(_results()))
     assert side.loc["ecco", "paper (LLVM 10, %)"] == 24.44 and side.loc["ecco", "rank ours"] == 1
+
+
+def test_budget_audit_of_a_real_run_and_what_it_catches(small_program, evaluator, tmp_path):
+    from ecco_lib.experiments import run_methods
+
+    results, trace = run_methods([small_program], ["rio", "ga"], budget=6, seeds=[0, 1], evaluator=evaluator,
+                                 results_path=tmp_path / "r.csv", trace_path=tmp_path / "t.csv", progress=False)
+    audit = budget_audit(results, trace)
+    assert audit["cells"].to_dict() == {"ga": 2, "rio": 2} and (audit["max_evaluations"] <= 6).all()
+    assert (audit[["over_budget", "trace_mismatch", "no_valid_sequence"]] == 0).all().all()
+    inflated = results.assign(evaluations=results["evaluations"].where(results["method"] != "rio", 7))
+    assert budget_audit(inflated, trace).loc["rio", ["over_budget", "trace_mismatch"]].tolist() == [2, 2]
+    assert budget_audit(results, trace.iloc[1:]).loc[trace.iloc[0]["method"], "trace_mismatch"] == 1

@@ -18,7 +18,7 @@ from ecco_lib.response import StrategistResponse
 from ecco_lib.scoring import MALFORMED, score_answers
 from ecco_lib.strategist import (ModelNotFoundError, Sample, Strategist, batch_seed, build_tiny_model, evaluate_outputs,
                                  load_model, model_identity, program_features, resolve_model, summarize_outputs,
-                                 use_one_thread)
+                                 use_one_thread, use_threads)
 
 pytestmark = pytest.mark.xdist_group("strategist")
 
@@ -185,6 +185,10 @@ def test_sample_cache_hits_skip_generation_and_every_key_part_matters(tiny_dir, 
     strategist.max_new_tokens = 9
     strategist.sample(programs[:1], **SAMPLING, cache=cache)
     assert len(calls) == 10
+    strategist.max_new_tokens = 8
+    with use_threads(1 if torch.get_num_threads() > 1 else 2):  # another thread count: another key
+        strategist.sample(programs[:1], **SAMPLING, cache=cache)
+    assert len(calls) == 11
 
     # the identity is the model's part of the key: without one, no cache; an explicit one is used as given
     bare = Strategist(strategist.model, strategist.tokenizer, max_new_tokens=8)
@@ -245,6 +249,12 @@ def test_use_one_thread_restores_the_thread_count():
     with use_one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+    with use_threads(3):
+        assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == before
+    with pytest.raises(EccoError, match="threads"):
+        with use_threads(0):
+            pass
 
 
 def test_evaluate_outputs_with_the_real_evaluator(bitcount, evaluator):

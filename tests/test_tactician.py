@@ -88,6 +88,23 @@ def test_only_malformed_answers_leave_the_search_to_the_prior(small_program, eva
     assert result.evaluations == 8
 
 
+def test_an_answer_outside_the_search_space_is_a_parse_status_and_is_never_evaluated(small_program, evaluator):
+    from ecco_lib.llvm.passes import PASS_NAMES, SEARCH_PASSES
+
+    runtime_only = sorted(set(PASS_NAMES) - set(SEARCH_PASSES))[0]
+    outside = StrategistResponse(reasoning="Profile first.", intents={"scalar-simplification": 1.0},
+                                 sequence=("sroa", runtime_only)).render()
+    result = _ecco(texts=[outside, GOOD], intent_rule="mean").optimize(small_program,
+                                                                       Objective(small_program, evaluator, 6), seed=0)
+    first, second = result.extra["answers"]
+    assert first["parse"] == "outside-search-space" and runtime_only in first["reason"] and "status" not in first
+    assert second["parse"] == "ok" and second["status"] == "ok"
+    assert result.extra["parsed"] == 2 and result.extra["searchable"] == 1 and result.extra["valid_evaluated"] == 1
+    assert all(runtime_only not in t["sequence"].split(",") for t in result.trace)
+    # its intents still count: the mean over both parsed answers
+    assert result.extra["intents"]["scalar-simplification"] == pytest.approx(0.5)
+
+
 def test_intent_rules():
     answers = [{"intents": {"a": 1.0}, "cycles": 50, "sequence": "x"}, {"intents": {"b": 1.0}, "cycles": 40,
                                                                          "sequence": "y,z"},
@@ -148,6 +165,50 @@ def test_cli_ecco_without_a_strategist_says_how_to_get_one(small_c, tmp_path, mo
         tactician.resolve_adapter(None)
     proc = run_cli("optimize", str(small_c), "--method", "ga", "--adapter", str(tmp_path), "--profile", "smoke")
     assert proc.returncode == 2 and "--model/--adapter" in proc.stderr
+
+
+def test_the_adapter_is_chosen_on_given_programs_written_down_and_loaded(tiny_strategist, small_program, evaluator,
+                                                                         tmp_path, monkeypatch):
+    import shutil
+
+    import ecco_lib.tactician as tactician
+
+    model_dir, adapter = tiny_strategist
+    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
+    with pytest.raises(EccoError, match="no trained strategist"):
+        tactician.choose_adapter([small_program], evaluator, model=str(model_dir), max_new_tokens=8, progress=False)
+    shutil.copytree(adapter, tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"])
+    choice = tactician.choose_adapter([small_program], evaluator, model=str(model_dir), max_new_tokens=8,
+                                      progress=False)
+    assert choice.set_index("candidate")["trained"].to_dict() == {"sft-full": True, "grpo-full": False}
+    assert choice.set_index("candidate")["chosen"].to_dict() == {"sft-full": True, "grpo-full": False}
+    written = json.loads((tmp_path / tactician.ADAPTER_CHOICE).read_text())
+    assert written["candidate"] == "sft-full" and written["programs"] == [small_program.uri]
+    assert tactician.resolve_adapter(None) == tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"]
+    assert tactician.resolve_adapter(str(adapter)) == adapter  # an explicit adapter wins
+    shipped = tactician.ship_trained_adapter("smoke", target=tmp_path / "shipped")  # `make ship-adapter`
+    assert shipped["stage"] == "sft-full" and (tmp_path / "shipped" / "adapter_model.safetensors").is_file()
+    shutil.rmtree(tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"])
+    with pytest.raises(EccoError, match="rerun notebook 06"):
+        tactician.resolve_adapter(None)
+    (tmp_path / tactician.ADAPTER_CHOICE).unlink()
+    with pytest.raises(EccoError, match="SHIP_RUN"):
+        tactician.ship_trained_adapter("smoke", target=tmp_path / "shipped")
+
+
+def test_the_winning_adapter_scores_highest_then_compiles_most_then_comes_first():
+    import pandas as pd
+
+    from ecco_lib.tactician import pick_adapter
+
+    frame = pd.DataFrame([{"trained": True, "mean_i_o3_all": 0.20, "ok_rate": 0.9},
+                          {"trained": True, "mean_i_o3_all": 0.30, "ok_rate": 0.5},
+                          {"trained": False, "mean_i_o3_all": float("nan"), "ok_rate": float("nan")}])
+    assert pick_adapter(frame) == 1
+    assert pick_adapter(frame.assign(mean_i_o3_all=[0.3, 0.3, None])) == 0   # tie: the higher ok_rate
+    assert pick_adapter(frame.assign(ok_rate=[0.5, 0.5, None], mean_i_o3_all=[0.3, 0.3, None])) == 0
+    with pytest.raises(EccoError, match="no trained strategist"):
+        pick_adapter(frame.assign(trained=False))
 
 
 def test_ship_adapter_copies_what_loading_needs_with_provenance(tiny_strategist, tmp_path):
