@@ -195,7 +195,7 @@ def test_sample_cache_hits_skip_generation_and_every_key_part_matters(tiny_dir, 
     with pytest.raises(EccoError, match="identity"):
         bare.sample(programs, **SAMPLING, cache=cache)
     named = Strategist(strategist.model, strategist.tokenizer, max_new_tokens=8, identity=strategist.identity)
-    assert named.sample(programs, **SAMPLING, cache=cache) == first and len(calls) == 10
+    assert named.sample(programs, **SAMPLING, cache=cache) == first and len(calls) == 11
 
     # other weights or an adapter: another identity, a miss
     other = Strategist.from_pretrained(build_tiny_model(tmp_path / "other", seed=1), max_new_tokens=8)
