@@ -121,17 +121,25 @@ def sample_efficiency(curves: pd.DataFrame, at: Sequence[int] = (10, 30, 100)) -
     return pd.DataFrame(columns).sort_values(list(columns)[-1], ascending=False)
 
 
-def cost_table(results: pd.DataFrame) -> pd.DataFrame:
+def cost_table(results: pd.DataFrame, trace: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per method: mean evaluations, wall seconds per search, seconds outside the compiler per
-    search and per evaluation, and the offline cost its ``extra`` records (learned methods)."""
+    search and per evaluation, mean ``generation_seconds`` (LLM methods; 0 when the answers came
+    from the cache), and the offline cost its ``extra`` records (learned methods). With ``trace``,
+    ``cached_share``: the fraction of counted evaluations this run served from the evaluation cache
+    (a cell's seconds are this run's; cold-cache costs are measured by ``perf/``)."""
     extra = results["extra"].map(lambda e: json.loads(e) if isinstance(e, str) and e else {})
     frame = results.assign(offline_evaluations=extra.map(lambda e: e.get("offline_evaluations")),
-                           offline_seconds=extra.map(lambda e: e.get("offline_seconds")))
+                           offline_seconds=extra.map(lambda e: e.get("offline_seconds")),
+                           generation_seconds=extra.map(lambda e: e.get("generation_seconds")))
     table = frame.groupby("method").agg(evaluations=("evaluations", "mean"), seconds=("seconds", "mean"),
                                         method_seconds=("method_seconds", "mean"),
+                                        generation_seconds=("generation_seconds", "mean"),
                                         offline_evaluations=("offline_evaluations", "max"),
                                         offline_seconds=("offline_seconds", "max"))
     table["method_ms_per_evaluation"] = 1000 * table["method_seconds"] / table["evaluations"].clip(lower=1)
+    if trace is not None:
+        cached = trace.assign(cached=trace["cached"].astype(str).str.lower().isin(["true", "1"]))
+        table["cached_share"] = cached.groupby("method")["cached"].mean()
     return table.sort_values("seconds")
 
 

@@ -180,6 +180,16 @@ def _sorted(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     return frame.sort_values([*CELL_KEY, *extra], kind="stable").reset_index(drop=True)
 
 
+def cell_fingerprint(optimizer, settings: dict) -> str:
+    """The ``settings`` column of a cell: the method's settings and, when the optimizer names them
+    (``inputs()``: e.g. the training evidence's digest, the strategist's weights, the prior), the
+    digests of the files its result depends on, so a cell is rerun when one of them changed."""
+    from ecco_lib.search import settings_fingerprint
+
+    inputs = getattr(optimizer, "inputs", None)
+    return settings_fingerprint({**settings, "inputs": inputs()} if inputs is not None else settings)
+
+
 def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: int, seeds: Sequence[int],
                 evaluator: Evaluator, results_path: str | os.PathLike, trace_path: str | os.PathLike,
                 settings: dict | None = None, threads: int = 1, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -194,7 +204,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     A learned method's ``offline(evaluator)`` stage runs (or loads) first, so its cost is in its
     ``extra`` (``offline_*``), never in a cell's seconds.
     """
-    from ecco_lib.search import Objective, make_optimizer, settings_fingerprint
+    from ecco_lib.search import Objective, make_optimizer
 
     results_path, trace_path = Path(results_path), Path(trace_path)
     for path in (results_path, trace_path):
@@ -202,7 +212,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     if not methods or not seeds or not programs:
         raise EccoError("run_methods needs at least one method, one seed and one program")
     built = {m: make_optimizer(m, settings) for m in dict.fromkeys(methods)}
-    fingerprints = {m: settings_fingerprint(s) for m, (_, s) in built.items()}
+    fingerprints = {m: cell_fingerprint(o, s) for m, (o, s) in built.items()}
 
     existing = _read_existing(results_path)
     rows = existing.to_dict("records") if existing is not None else []

@@ -138,6 +138,10 @@ def pick_adapter(frame: pd.DataFrame):
     return trained.sort_values(["mean_i_o3_all", "ok_rate"], ascending=False, kind="stable").index[0]
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _relative(path: Path | None) -> str | None:
     """``path`` relative to the output root or the repository when it is under one (no machine's
     absolute path in a result), else as given."""
@@ -251,6 +255,17 @@ class EccoOptimizer:
             self._strategist = Strategist.from_pretrained(self.config.model, self.adapter_path,
                                                           max_new_tokens=self.config.max_new_tokens)
         return self._strategist
+
+    def inputs(self) -> dict:
+        """What a result depends on beside the settings (:func:`~ecco_lib.experiments.cell_fingerprint`):
+        the sha256 of the adapter's weights (or an injected strategist's identity) and of the
+        efficacy prior. No path and no mtime, so the digest is the same on every machine."""
+        if self._strategist is not None and self.adapter_path is None:
+            strategist = getattr(self._strategist, "identity", None)
+        else:
+            weights = resolve_adapter(self.config.adapter) / "adapter_model.safetensors"
+            strategist = f"adapter=sha256:{_sha256(weights)}" if weights.is_file() else None
+        return {"strategist": strategist, "prior": f"sha256:{_sha256(resolve_prior(self.config.prior))}"}
 
     @property
     def prior(self):

@@ -118,10 +118,11 @@ write_table(efficiency.reset_index(), out / "sample_efficiency.csv")
 efficiency.round(2)
 
 # %% [markdown]
-# What each method cost: evaluations, wall seconds per search, seconds outside the compiler
-# (per search and per evaluation), and the offline training cost of the learned methods.
+# What each method cost in this run: evaluations, wall seconds per search, seconds outside the compiler
+# (per search and per evaluation), LLM generation, the offline training cost of the learned methods, and the
+# share of evaluations served from the cache (cold-cache costs: `perf/search_time.py`, `perf/optimize_time.py`).
 
 # %%
-costs = cost_table(results)
+costs = cost_table(results, trace)
 write_table(costs.reset_index(), out / "cost.csv")
 costs.round(3)

@@ -68,8 +68,9 @@ def _measure(ev, args, profile, sections) -> list[dict]:
                          "generation_seconds": generation, "new_tokens": tokens,
                          "tokens_per_s": tokens / generation if generation else None,
                          "other_seconds": result.method_seconds - generation, "i_o3": result.i_o3})
-            print(f"{method:<5} threads {threads} {program.uri:<32} {result.seconds:6.1f} s (generation "
-                  f"{generation:.1f} s, compiling {result.compile_seconds:.1f} s)", flush=True)
+            label = f"{method} ({threads} torch threads)" if method == "ecco" else method
+            print(f"{label:<24} {program.uri:<32} {result.seconds:6.1f} s (generation {generation:.1f} s, "
+                  f"compiling {result.compile_seconds:.1f} s)", flush=True)
     return rows
 
 

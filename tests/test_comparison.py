@@ -85,6 +85,9 @@ def test_budget_audit_of_a_real_run_and_what_it_catches(small_program, evaluator
     audit = budget_audit(results, trace)
     assert audit["cells"].to_dict() == {"ga": 2, "rio": 2} and (audit["max_evaluations"] <= 6).all()
     assert (audit[["over_budget", "trace_mismatch", "no_valid_sequence"]] == 0).all().all()
+    again, again_trace = run_methods([small_program], ["rio"], budget=6, seeds=[0], evaluator=evaluator,
+                                     results_path=tmp_path / "r2.csv", trace_path=tmp_path / "t2.csv", progress=False)
+    assert cost_table(again, again_trace).loc["rio", "cached_share"] == 1.0  # every evaluation was cached
     inflated = results.assign(evaluations=results["evaluations"].where(results["method"] != "rio", 7))
     assert budget_audit(inflated, trace).loc["rio", ["over_budget", "trace_mismatch"]].tolist() == [2, 2]
     assert budget_audit(results, trace.iloc[1:]).loc[trace.iloc[0]["method"], "trace_mismatch"] == 1

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from ecco_lib.errors import EccoError
-from ecco_lib.experiments import TIMING_COLUMNS, paired_differences, run_methods, settings_sweep, sweep_summary
+from ecco_lib.experiments import (TIMING_COLUMNS, cell_fingerprint, paired_differences, run_methods, settings_sweep,
+                                  sweep_summary)
 from ecco_lib.llvm import Evaluator, MetricSettings
 from ecco_lib.llvm.steps import by_hand_cycles
 from ecco_lib.search import TRACE_KEY, Objective, describe_methods, make_optimizer, method_names
@@ -139,6 +140,50 @@ def test_run_methods_refuses_an_unwritable_target_before_any_work(small_program,
     with pytest.raises(EccoError, match="not a regular file|directory"):
         run_methods([small_program], ["rio"], budget=2, seeds=[0], evaluator=evaluator,
                     results_path=tmp_path, trace_path=tmp_path / "t.csv", progress=False)
+
+
+def test_a_cell_reruns_when_the_training_evidence_it_learned_from_changes(small_program, evaluator, tmp_path,
+                                                                           monkeypatch):
+    import shutil
+
+    from conftest import EVIDENCE
+
+    monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))  # offline models land here
+    files = sorted(EVIDENCE.glob("*/*.json"))[:24]
+    for name, chosen in (("a", files), ("b", files[:-4])):
+        for f in chosen:
+            (tmp_path / name / f.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, tmp_path / name / f.parent.name / f.name)
+    paths = {"results_path": tmp_path / "r.csv", "trace_path": tmp_path / "t.csv"}
+    runs = []
+    for evidence in ("a", "a", "b"):
+        settings = {"pdcat": {"evidence": str(tmp_path / evidence), "min_length": 3, "max_length": 8}}
+        runs.append(run_methods([small_program], ["pdcat"], budget=4, seeds=[0], evaluator=evaluator, settings=settings,
+                                progress=False, **paths)[0])
+    digests = [json.loads(r["settings"].iloc[0])["inputs"]["evidence"] for r in runs]
+    assert digests[0] == digests[1] != digests[2]
+    assert len(pd.read_csv(tmp_path / "r.csv")) == 2  # the same evidence reused its cell; new evidence, a new cell
+
+
+def test_ecco_cells_depend_on_the_prior_and_the_adapter_weights(tmp_path):
+    from ecco_lib.tactician import SHIPPED_ADAPTER
+
+    from conftest import REPO
+
+    prior = REPO / "results" / "dataset" / "efficacy_prior.json"
+    (tmp_path / "prior.json").write_bytes(prior.read_bytes() + b" ")
+    copied_adapter = tmp_path / "adapter"
+    copied_adapter.mkdir()
+    for f in ("adapter_config.json", "adapter_model.safetensors"):
+        (copied_adapter / f).write_bytes((SHIPPED_ADAPTER / f).read_bytes())
+    fingerprints = []
+    for section in ({"adapter": str(SHIPPED_ADAPTER), "prior": str(prior)},
+                    {"adapter": str(copied_adapter), "prior": str(prior)},  # the same weights elsewhere
+                    {"adapter": str(SHIPPED_ADAPTER), "prior": str(tmp_path / "prior.json")}):
+        optimizer, settings = make_optimizer("ecco", {"ecco": section})
+        fingerprints.append(json.loads(cell_fingerprint(optimizer, settings))["inputs"])
+    assert fingerprints[0] == fingerprints[1] and fingerprints[0]["strategist"].startswith("adapter=sha256:")
+    assert fingerprints[2]["prior"] != fingerprints[0]["prior"] and "/" not in json.dumps(fingerprints[0])
 
 
 def test_settings_sweep_labels_variants_resumes_and_refuses_the_test_split(embedded_programs, evaluator, tmp_path):

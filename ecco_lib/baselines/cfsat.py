@@ -43,8 +43,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ecco_lib.baselines.offline import (OfflineModel, evidence_digest, load_training_program, offline_model,
-                                        training_evidence)
+from ecco_lib.baselines.offline import (LearnsFromEvidence, OfflineModel, evidence_digest, load_training_program,
+                                        offline_model, training_evidence)
 from ecco_lib.errors import EccoError
 from ecco_lib.evidence import EvidenceRecord
 from ecco_lib.features import AUTOPHASE_FEATURES, autophase
@@ -196,7 +196,7 @@ def learn(records: Sequence[EvidenceRecord], config: CFSATConfig,
             "measured_programs": sorted(measured)}
 
 
-class CFSATSearch:
+class CFSATSearch(LearnsFromEvidence):
     """Deterministic: the candidates are fixed offline and the cluster prediction is a
     deterministic function of the program, so the seed and the cache do not change the trace."""
 

@@ -40,7 +40,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ecco_lib.baselines.offline import OfflineModel, evidence_digest, offline_model, training_evidence
+from ecco_lib.baselines.offline import (LearnsFromEvidence, OfflineModel, evidence_digest, offline_model,
+                                        training_evidence)
 from ecco_lib.errors import EccoError
 from ecco_lib.evidence import EvidenceRecord
 from ecco_lib.llvm.passes import SEARCH_PASSES
@@ -169,7 +170,7 @@ class _Forest:
         return self.per_tree(masks).mean(axis=0)
 
 
-class CompTunerSearch:
+class CompTunerSearch(LearnsFromEvidence):
     """Deterministic for a given seed (one numpy generator and one forest seed per program and
     seed; the cache does not matter)."""
 

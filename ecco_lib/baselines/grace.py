@@ -39,8 +39,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ecco_lib.baselines.offline import (OfflineModel, evidence_digest, load_training_program, offline_model,
-                                        training_evidence)
+from ecco_lib.baselines.offline import (LearnsFromEvidence, OfflineModel, evidence_digest, load_training_program,
+                                        offline_model, training_evidence)
 from ecco_lib.errors import EccoError
 from ecco_lib.evidence import EvidenceRecord
 from ecco_lib.features import AUTOPHASE_FEATURES, autophase
@@ -331,7 +331,7 @@ def learn(records: Sequence[EvidenceRecord], config: GRACEConfig, evaluator: Eva
     return model, evaluations, uris
 
 
-class GRACESearch:
+class GRACESearch(LearnsFromEvidence):
     """Deterministic for a given seed (one RNG per program and seed; the cache does not matter)."""
 
     name = "grace"

@@ -100,6 +100,15 @@ class OfflineModel:
                 "offline_reused": self.reused}
 
 
+class LearnsFromEvidence:
+    """Mixin of the learned baselines: :meth:`inputs` names the training evidence their results
+    depend on (beside their settings), so :func:`~ecco_lib.experiments.run_methods` reruns a cell
+    when the evidence changed. Needs ``self.config.evidence`` (a directory or None)."""
+
+    def inputs(self) -> dict:
+        return {"evidence": evidence_digest(training_evidence(self.config.evidence))}
+
+
 def offline_model(method: str, inputs: Mapping, train: Callable[[], tuple[dict, int, Sequence[str]]],
                   directory: str | Path | None = None) -> OfflineModel:
     """Load the model of ``method`` for ``inputs`` (settings, evidence digest, …: anything it

@@ -25,7 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
-from ecco_lib.baselines.offline import OfflineModel, evidence_digest, offline_model, training_evidence
+from ecco_lib.baselines.offline import (LearnsFromEvidence, OfflineModel, evidence_digest, offline_model,
+                                        training_evidence)
 from ecco_lib.errors import EccoError
 from ecco_lib.evidence import EvidenceRecord
 from ecco_lib.llvm.passes import SEARCH_PASSES
@@ -171,7 +172,7 @@ def learn(records: Sequence[EvidenceRecord], config: PDCATConfig) -> dict:
             "programs": programs, "top_sequences": tops}
 
 
-class PDCATSearch:
+class PDCATSearch(LearnsFromEvidence):
     """Deterministic for a given seed (one RNG per program and seed; the cache does not matter)."""
 
     name = "pdcat"
