@@ -151,12 +151,15 @@ def embed(model: dict, counts: np.ndarray) -> np.ndarray:
 
 
 def evidence_ranking(records: Sequence[EvidenceRecord], config: GRACEConfig) -> list[tuple[PassSequence, float]]:
-    """The records' searched and core sequences within the length bounds, each with the best
-    I_O3 its evidence records (on its own program), best first (ties: shorter, then by name)."""
+    """The records' searched and core sequences within the length bounds and wholly inside
+    :data:`SEARCH_PASSES` (a recorded I_O3 that needed another pass is no evidence for a sequence
+    without it, so such a sequence is skipped, not trimmed), each with the best I_O3 its evidence
+    records (on its own program), best first (ties: shorter, then by name)."""
+    allowed = frozenset(SEARCH_PASSES)
     best: dict[PassSequence, float] = {}
     for r in records:
         for sequence, cycles in ((tuple(r.search["sequence"]), r.cycles["searched"]), (r.core, r.cycles["core"])):
-            if config.min_length <= len(sequence) <= config.max_length:
+            if config.min_length <= len(sequence) <= config.max_length and allowed.issuperset(sequence):
                 i_o3 = (r.cycles["O3"] - cycles) / r.cycles["O3"]
                 best[sequence] = max(best.get(sequence, -math.inf), i_o3)
     return sorted(best.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
@@ -334,6 +337,8 @@ def learn(records: Sequence[EvidenceRecord], config: GRACEConfig, evaluator: Eva
 class GRACESearch(LearnsFromEvidence):
     """Deterministic for a given seed (one RNG per program and seed; the cache does not matter)."""
 
+    offline_version = 2  # 2: evidence sequences outside SEARCH_PASSES are skipped
+
     name = "grace"
     description = ("contrastive Autophase embedding, KMeans clusters with per-cluster evolved coresets, then "
                    "mutants of the best cluster sequence (GRACE, Pan et al., arXiv 2510.13176)")
@@ -350,7 +355,7 @@ class GRACESearch(LearnsFromEvidence):
             records = training_evidence(cfg.evidence)
             settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("batch", "evidence")}
             inputs = {"evidence": evidence_digest(records), "passes": list(SEARCH_PASSES), "settings": settings,
-                      "metric": evaluator.metric.fingerprint()}
+                      "metric": evaluator.metric.fingerprint(), "version": self.offline_version}
             self._offline = offline_model(self.name, inputs, lambda: learn(records, cfg, evaluator))
         return self._offline
 

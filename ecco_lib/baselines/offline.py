@@ -103,10 +103,14 @@ class OfflineModel:
 class LearnsFromEvidence:
     """Mixin of the learned baselines: :meth:`inputs` names the training evidence their results
     depend on (beside their settings), so :func:`~ecco_lib.experiments.run_methods` reruns a cell
-    when the evidence changed. Needs ``self.config.evidence`` (a directory or None)."""
+    when the evidence or what the method learns from it changed. Needs ``self.config.evidence``
+    (a directory or None); bump :attr:`offline_version` when the learning code changes."""
+
+    offline_version = 1
 
     def inputs(self) -> dict:
-        return {"evidence": evidence_digest(training_evidence(self.config.evidence))}
+        return {"evidence": evidence_digest(training_evidence(self.config.evidence)),
+                "offline_version": self.offline_version}
 
 
 def offline_model(method: str, inputs: Mapping, train: Callable[[], tuple[dict, int, Sequence[str]]],
