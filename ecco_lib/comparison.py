@@ -147,14 +147,21 @@ def budget_audit(results: pd.DataFrame, trace: pd.DataFrame) -> pd.DataFrame:
     """Per method, the checks of an equal-budget comparison: ``cells``; ``max_evaluations`` and
     ``over_budget`` (cells whose counted evaluations exceed their budget: must be 0);
     ``trace_mismatch`` (cells whose trace does not hold exactly ``evaluations`` rows of distinct
-    sequences: must be 0); ``no_valid_sequence`` (cells that found nothing valid, scored 0); and
+    sequences: must be 0); ``outside_search_space`` (evaluations naming a pass outside
+    :data:`~ecco_lib.llvm.passes.SEARCH_PASSES`: must be 0); ``no_valid_sequence`` (cells that found nothing valid, scored 0); and
     ``failed_evaluations`` (evaluations whose status was not ``ok``, summed from ``status_counts``:
     recorded, never fatal)."""
+    from ecco_lib.llvm.passes import SEARCH_PASSES
+
     key = ["method", "program", "seed", "budget", "settings"]
-    counted = trace.groupby(key).agg(rows=("sequence", "size"), distinct=("sequence", "nunique"))
+    allowed = frozenset(SEARCH_PASSES)
+    trace = trace.assign(outside=[not allowed.issuperset(str(s).split(",")) for s in trace["sequence"]])
+    counted = trace.groupby(key).agg(rows=("sequence", "size"), distinct=("sequence", "nunique"),
+                                     outside=("outside", "sum"))
     frame = results.set_index(key).join(counted).reset_index()
     frame["rows"] = frame["rows"].fillna(0)
     frame["distinct"] = frame["distinct"].fillna(0)
+    frame["outside"] = frame["outside"].fillna(0)
     statuses = frame["status_counts"].map(lambda s: json.loads(s) if isinstance(s, str) and s else {})
     frame = frame.assign(over=frame["evaluations"] > frame["budget"],
                          mismatch=(frame["rows"] != frame["evaluations"]) | (frame["distinct"] != frame["evaluations"]),
@@ -162,4 +169,5 @@ def budget_audit(results: pd.DataFrame, trace: pd.DataFrame) -> pd.DataFrame:
                          failed=statuses.map(lambda s: sum(n for k, n in s.items() if k != "ok")))
     return frame.groupby("method").agg(cells=("program", "size"), max_evaluations=("evaluations", "max"),
                                        over_budget=("over", "sum"), trace_mismatch=("mismatch", "sum"),
+                                       outside_search_space=("outside", "sum"),
                                        no_valid_sequence=("invalid", "sum"), failed_evaluations=("failed", "sum"))

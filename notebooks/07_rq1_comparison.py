@@ -55,7 +55,8 @@ status_counts(results, by="method")
 
 # %% [markdown]
 # The equal-budget checks per method: no cell over its budget, every counted evaluation a distinct sequence in the
-# trace (must both be 0); cells that found nothing valid and evaluations that failed are counted, never fatal.
+# trace, no evaluation outside the search space (all three must be 0); cells that found nothing valid and evaluations
+# that failed are counted, never fatal.
 
 # %%
 audit = budget_audit(results, trace)

@@ -6,8 +6,8 @@ Runs ``run_methods`` for each method (default: the profile's ``rq1.methods``) on
 program of ``--split`` at the profile's budget and seed 0, into
 ``results/perf/budget_audit/{results,trace}.csv`` (resumable, like every comparison; evaluations
 come from the shared cache), then prints :func:`ecco_lib.comparison.budget_audit` and writes it to
-``results/perf/budget_audit.csv``. Exit code 1 when a cell is over its budget or its trace does
-not match its count.
+``results/perf/budget_audit.csv``. Exit code 1 when a cell is over its budget, its trace does
+not match its count, or an evaluation names a pass outside the search space.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     write_table(audit.reset_index(), out / "budget_audit.csv")
     print(f"{len(programs)} {args.split} programs, budget {args.budget or search['budget']}, seed 0")
     print(audit.to_string())
-    return 1 if (audit["over_budget"] > 0).any() or (audit["trace_mismatch"] > 0).any() else 0
+    return 1 if (audit[["over_budget", "trace_mismatch", "outside_search_space"]] > 0).any().any() else 0
 
 
 if __name__ == "__main__":

@@ -84,7 +84,9 @@ def test_budget_audit_of_a_real_run_and_what_it_catches(small_program, evaluator
                                  results_path=tmp_path / "r.csv", trace_path=tmp_path / "t.csv", progress=False)
     audit = budget_audit(results, trace)
     assert audit["cells"].to_dict() == {"ga": 2, "rio": 2} and (audit["max_evaluations"] <= 6).all()
-    assert (audit[["over_budget", "trace_mismatch", "no_valid_sequence"]] == 0).all().all()
+    assert (audit[["over_budget", "trace_mismatch", "outside_search_space", "no_valid_sequence"]] == 0).all().all()
+    leaked = trace.assign(sequence=trace["sequence"].where(trace.index != 0, "sroa,insert-gcov-profiling"))
+    assert budget_audit(results, leaked)["outside_search_space"].sum() == 1
     again, again_trace = run_methods([small_program], ["rio"], budget=6, seeds=[0], evaluator=evaluator,
                                      results_path=tmp_path / "r2.csv", trace_path=tmp_path / "t2.csv", progress=False)
     assert cost_table(again, again_trace).loc["rio", "cached_share"] == 1.0  # every evaluation was cached
