@@ -176,7 +176,8 @@ def test_the_evidence_ranking_is_by_recorded_improvement_over_o3():
     from ecco_lib.llvm.passes import SEARCH_PASSES
 
     records = training_evidence(EVIDENCE)[:20]
-    outside = dataclasses.replace(records[0], core=records[0].core + ("insert-gcov-profiling",),
+    outside = dataclasses.replace(records[0], pruning={**records[0].pruning,
+                                                       "core": [*records[0].core, "insert-gcov-profiling"]},
                                   cycles={**records[0].cycles, "core": 1})  # the best I_O3, with a runtime-only pass
     ranking = evidence_ranking([*records, outside], GRACEConfig())
     assert all(set(s) <= set(SEARCH_PASSES) for s, _ in ranking) and outside.core not in dict(ranking)
