@@ -161,7 +161,7 @@ def budget_audit(results: pd.DataFrame, trace: pd.DataFrame) -> pd.DataFrame:
     frame = results.set_index(key).join(counted).reset_index()
     frame["rows"] = frame["rows"].fillna(0)
     frame["distinct"] = frame["distinct"].fillna(0)
-    frame["outside"] = frame["outside"].fillna(0)
+    frame["outside"] = frame["outside"].fillna(0).astype(int)
     statuses = frame["status_counts"].map(lambda s: json.loads(s) if isinstance(s, str) and s else {})
     frame = frame.assign(over=frame["evaluations"] > frame["budget"],
                          mismatch=(frame["rows"] != frame["evaluations"]) | (frame["distinct"] != frame["evaluations"]),
