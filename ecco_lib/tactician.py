@@ -181,7 +181,7 @@ def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
     with atomic_path(target / "adapter_model.safetensors") as tmp:
         shutil.copyfile(source / "adapter_model.safetensors", tmp)
     files = {f: {"bytes": (target / f).stat().st_size,
-                 "sha256": hashlib.sha256((target / f).read_bytes()).hexdigest()} for f in ADAPTER_FILES}
+                 "sha256": _sha256(target / f)} for f in ADAPTER_FILES}
     provenance = {"profile": profile, "base_model": base_model, "stage": stage, "files": files}
     write_json(target / "PROVENANCE.json", provenance)
     for f in (*ADAPTER_FILES, "PROVENANCE.json"):
