@@ -84,12 +84,34 @@ class Profile:
 
 
 def load_profile(name_or_path: str | Path = "default", overrides: dict | None = None) -> Profile:
-    """Load ``configs/<name>.yaml`` or a YAML path; ``overrides`` are merged (nested dicts too)."""
+    """Load ``configs/<name>.yaml`` or a YAML path; ``overrides`` are merged (nested dicts too).
+
+    A profile may start with ``extends: PARENT`` (a profile name or a path, resolved beside the
+    child first, then in ``configs/``): it then states only what differs from the parent, and
+    every key it sets must exist in the parent (so a typo is one line, not a silently ignored
+    setting). Lists replace the parent's list; mappings merge key by key."""
+    path = _profile_path(name_or_path)
+    data = _resolved(path, ())
+    if overrides:
+        data = _merge(data, overrides)
+    profile = Profile(name=str(data.get("name", path.stem)), data=data)
+    validate_profile(profile, str(path))
+    return profile
+
+
+def _profile_path(name_or_path: str | Path, beside: Path | None = None) -> Path:
     path = Path(name_or_path)
     if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
+        candidates = [d / f"{name_or_path}.yaml" for d in ([beside] if beside else []) + [CONFIG_DIR]]
+        path = next((c for c in candidates if c.is_file()), candidates[-1])
+    elif beside is not None and not path.is_absolute() and (beside / path).is_file():
+        path = beside / path
     if not path.is_file():
         raise EccoError(f"unknown profile '{name_or_path}' (known: {', '.join(PROFILES)}, or a YAML path)")
+    return path
+
+
+def _read_yaml(path: Path) -> dict:
     try:
         with open(path) as f:
             data = yaml.safe_load(f)
@@ -102,11 +124,40 @@ def load_profile(name_or_path: str | Path = "default", overrides: dict | None = 
         raise EccoError(f"profile {path}: cannot read it: {exc}") from None
     if not isinstance(data, dict):
         raise EccoError(f"profile {path}: expected a mapping of sections, got {type(data).__name__}")
-    if overrides:
-        data = _merge(data, overrides)
-    profile = Profile(name=str(data.get("name", path.stem)), data=data)
-    validate_profile(profile, str(path))
-    return profile
+    return data
+
+
+def _resolved(path: Path, chain: tuple[Path, ...]) -> dict:
+    """The profile at ``path`` with its ``extends`` chain merged in (parent first)."""
+    if path.resolve() in chain:
+        names = " -> ".join(p.name for p in (*chain, path.resolve()))
+        raise EccoError(f"profile {path}: 'extends' forms a cycle ({names})")
+    data = _read_yaml(path)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str) or not parent_name:
+        raise EccoError(f"profile {path}: extends = {parent_name!r} (must be a profile name or a YAML path)")
+    parent = _resolved(_profile_path(parent_name, beside=path.parent), (*chain, path.resolve()))
+    unknown = _unknown_keys(parent, data)
+    if unknown:
+        raise EccoError(f"profile {path}: key '{unknown[0]}' is not in the profile it extends ({parent_name}); "
+                        f"check its spelling")
+    return _merge(parent, data)
+
+
+def _unknown_keys(parent: dict, child: dict, prefix: str = "") -> list[str]:
+    """Dotted keys of ``child`` absent from ``parent`` (free-form mappings, where the parent has
+    none or an empty one, admit any key)."""
+    unknown = []
+    for key, value in child.items():
+        if key == "name" and not prefix:
+            continue
+        if key not in parent:
+            unknown.append(prefix + str(key))
+        elif isinstance(value, dict) and isinstance(parent[key], dict) and parent[key]:
+            unknown.extend(_unknown_keys(parent[key], value, f"{prefix}{key}."))
+    return unknown
 
 
 _EXECUTION_KEYS = {"executor": (str,), "ray_address": (str, type(None)), "jobs": (int, type(None)),

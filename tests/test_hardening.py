@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from ecco_lib.atomic import atomic_path, check_writable
+from ecco_lib.config import load_profile
 from ecco_lib.errors import BadProgramError, EccoError
 from ecco_lib.experiments import suite_scores, write_table
 from ecco_lib.llvm import REGISTRY, EvaluationCache, Evaluator, MetricSettings, Pipeline
@@ -41,8 +42,9 @@ def _one_line_error(proc, fragment: str) -> None:
 
 
 def _profile(tmp_path: Path, name: str = "p", **changes) -> Path:
-    """The smoke profile with ``section.key`` -> value changes (``None`` deletes), as a YAML file."""
-    data = yaml.safe_load((REPO / "configs" / "smoke.yaml").read_text())
+    """The smoke profile (merged with the default it extends) with ``section.key`` -> value changes
+    (``None`` deletes), as a self-contained YAML file."""
+    data = load_profile("smoke").data
     for dotted, value in changes.items():
         *parents, key = dotted.split("__")
         node = data

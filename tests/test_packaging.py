@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -50,6 +51,47 @@ def test_profiles_load_and_differ_only_where_intended():
     profiles = {name: load_profile(name) for name in PROFILES}
     assert {p.metric for p in profiles.values()} == {profiles["default"].metric}
     assert profiles["smoke"]["benchmarks"]["per_suite"] == 2
+
+
+def test_smoke_and_full_state_only_what_differs_from_default():
+    from ecco_lib.config import load_profile
+
+    for name in ("smoke", "full"):
+        raw = yaml.safe_load((REPO / "configs" / f"{name}.yaml").read_text())
+        assert raw["extends"] == "default" and "metric" not in raw and "o_levels" not in raw
+    default, smoke = load_profile("default").data, load_profile("smoke").data
+    assert smoke["metric"] == default["metric"] and smoke["search"]["budget"] == 12
+    assert smoke["search"]["methods"]["ga"]["elite"] == default["search"]["methods"]["ga"]["elite"]
+    assert smoke["search"]["methods"]["ga"]["population"] == 6
+    assert smoke["inference"]["tuning"]["variants"] == [{}, {"eps": 0.3}]  # lists replace, never merge
+    assert load_profile("full")["execution"]["executor"] == "ray"
+
+
+@pytest.mark.parametrize("child, fragment", [
+    ("extends: default\nsearch: {budjet: 5}\n", "key 'search.budjet' is not in the profile it extends"),
+    ("extends: nowhere\n", "unknown profile 'nowhere'"),
+    ("extends: [default]\n", "extends = ['default']"),
+    ("extends: b\n", "'extends' forms a cycle"),
+])
+def test_extends_errors_are_one_line(tmp_path, child, fragment):
+    from ecco_lib.config import load_profile
+    from ecco_lib.errors import EccoError
+
+    (tmp_path / "a.yaml").write_text(child)
+    (tmp_path / "b.yaml").write_text("extends: a\n")
+    with pytest.raises(EccoError) as err:
+        load_profile(tmp_path / "a.yaml")
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_extends_resolves_beside_the_child_then_configs(tmp_path):
+    from ecco_lib.config import load_profile
+
+    (tmp_path / "base.yaml").write_text("extends: smoke\nsearch: {budget: 7}\n")
+    (tmp_path / "mine.yaml").write_text("extends: base\nname: mine\nsearch: {seeds: [3]}\n")
+    profile = load_profile(tmp_path / "mine.yaml")
+    assert profile.name == "mine" and profile["search"]["budget"] == 7 and profile["search"]["seeds"] == [3]
+    assert profile["search"]["methods"]["ga"]["population"] == 6  # from smoke, through base
 
 
 def test_module_entry_point_prints_help():
