@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="run the notebooks in order with papermill")
     p.add_argument("--profile", default="default")
     p.add_argument("--only", help="comma separated notebook name prefixes (e.g. 00,01)")
+    p.add_argument("--force", help="comma separated prefixes of stages to redo even when their inputs are unchanged "
+                                   "(e.g. 04,05: retrain the strategist)")
     return parser
 
 
@@ -284,7 +286,8 @@ def cmd_cache(args) -> int:
 def cmd_reproduce(args) -> int:
     from ecco_lib.reproduce import run_notebooks
 
-    run_notebooks(args.profile, only=args.only.split(",") if args.only else None)
+    run_notebooks(args.profile, only=args.only.split(",") if args.only else None,
+                  force=args.force.split(",") if args.force else None)
     return 0
 
 

@@ -252,3 +252,21 @@ def plot_intent_alignment(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("do final sequences follow the strategist's intents?")
     return _save(fig, path)
+
+
+def plot_strategist_modes(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """RQ2: mean I_O3 (%) per strategist with its 95 % interval, one panel per decoding mode
+    (greedy, Best-of-N alone, with the GA). ``table``: :func:`ecco_lib.training_ablation.mode_table`."""
+    modes = [m for m in ("greedy", "best-of-n", "with-ga") if m in set(table["mode"])]
+    fig = Figure(figsize=(4.2 * len(modes), 0.4 * table["strategist"].nunique() + 1.8))
+    axes = fig.subplots(1, len(modes), sharex=True, squeeze=False)[0]
+    for ax, mode in zip(axes, modes):
+        data = table[table["mode"] == mode].reset_index(drop=True)
+        low = 100 * (data["mean_i_o3"] - data["ci_low"]).clip(lower=0).fillna(0)
+        high = 100 * (data["ci_high"] - data["mean_i_o3"]).clip(lower=0).fillna(0)
+        ax.errorbar(100 * data["mean_i_o3"], range(len(data)), xerr=[low, high], fmt="o", capsize=3)
+        ax.axvline(0, color="grey", lw=1, ls="--")
+        ax.set_yticks(list(range(len(data))), data["strategist"])
+        ax.set_title(mode)
+        ax.set_xlabel("mean I_O3 (%), 95 % interval")
+    return _save(fig, path)

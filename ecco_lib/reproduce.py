@@ -1,7 +1,7 @@
 """``ecco reproduce``: execute the numbered notebooks in order with papermill.
 
-Later stages add their notebook to :data:`NOTEBOOKS`; each notebook takes one parameter,
-``profile``. Executed copies go to ``results/executed/``; the notebooks write ``results/*.csv``
+Later stages add their notebook to :data:`NOTEBOOKS`; each notebook takes the parameter
+``profile``, and a stage that reuses finished work (the training notebooks) also ``force``. Executed copies go to ``results/executed/``; the notebooks write ``results/*.csv``
 and ``figures/*.png`` themselves through ``ecco_lib`` (all under ``$ECCO_OUTPUT_ROOT`` when set).
 """
 
@@ -25,6 +25,8 @@ NOTEBOOKS = (
     "05_grpo",
     "06_ga_collaboration",
     "07_rq1_comparison",
+    "08_rq2_training",
+    "09_rq3_collaboration",
 )
 
 
@@ -41,13 +43,31 @@ def selected(only: list[str] | None = None) -> list[str]:
     return chosen
 
 
+def forced(names: list[str], force: list[str] | None) -> set[str]:
+    """The notebooks among ``names`` that ``force`` (name prefixes) selects; each must declare a
+    ``force`` parameter (a stage that reuses finished work), else one clear error."""
+    if not force:
+        return set()
+    import papermill
+
+    chosen = set(selected(force))
+    for name in sorted(chosen):
+        if "force" not in papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb")):
+            able = [n for n in NOTEBOOKS if "force" in papermill.inspect_notebook(str(NOTEBOOK_DIR / f"{n}.ipynb"))]
+            raise EccoError(f"--force {name}: that notebook reuses nothing, it always recomputes what is not cached "
+                            f"(stages with reusable work: {', '.join(able)})")
+    return chosen & set(names)
+
+
 def run_notebooks(profile: str = "default", only: list[str] | None = None,
-                  output_dir: Path | None = None) -> list[Path]:
+                  output_dir: Path | None = None, force: list[str] | None = None) -> list[Path]:
     """Execute the selected notebooks with ``profile``; return the executed copies' paths
-    (default directory: ``<output root>/results/executed``)."""
+    (default directory: ``<output root>/results/executed``). ``force``: prefixes of stages whose
+    finished work is redone (:func:`forced`)."""
     import papermill
 
     load_profile(profile)  # fail fast, with one line, on an unknown profile
+    redo = forced(selected(only), force)
     output_dir = output_dir or output_root() / "results" / "executed"
     output_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
@@ -57,7 +77,7 @@ def run_notebooks(profile: str = "default", only: list[str] | None = None,
         start = time.perf_counter()
         print(f"[reproduce] {name} (profile {profile}) ...", flush=True)
         try:
-            papermill.execute_notebook(str(source), str(target), parameters={"profile": profile},
+            papermill.execute_notebook(str(source), str(target), parameters={"profile": profile, **({"force": True} if name in redo else {})},
                                        cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=True)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(f"{name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "

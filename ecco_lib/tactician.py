@@ -79,13 +79,26 @@ class EccoConfig:
             raise EccoError(f"temperature {self.temperature}: Best-of-N samples need temperature > 0")
 
 
-def resolve_adapter(adapter: str | None) -> Path:
-    """The adapter directory to load: ``adapter`` if given, else the one the pipeline chose
-    (:data:`ADAPTER_CHOICE`), else the shipped one; a clear error naming how to get one."""
+#: ``adapter: none``: the base model without any adapter (RQ2's untrained reference).
+NO_ADAPTER = "none"
+#: Where training writes its runs (under the output root): ``<run>/adapter``.
+MODELS = Path("results") / "models"
+
+
+def resolve_adapter(adapter: str | None) -> Path | None:
+    """The adapter directory to load (None: the base model alone). ``adapter`` may be a directory,
+    a training run's name under :data:`MODELS` (``sft-no-evidence``, ``grpo-full``, ...) or
+    :data:`NO_ADAPTER`; unset, the one the pipeline chose (:data:`ADAPTER_CHOICE`), else the
+    shipped one. A clear error names how to get one."""
+    if adapter == NO_ADAPTER:
+        return None
     if adapter:
-        if not (Path(adapter) / "adapter_config.json").is_file():
-            raise EccoError(f"adapter {adapter} has no adapter_config.json")
-        return Path(adapter)
+        run = output_root() / MODELS / adapter / "adapter"
+        path = run if "/" not in adapter and (run / "adapter_config.json").is_file() else Path(adapter)
+        if not (path / "adapter_config.json").is_file():
+            raise EccoError(f"adapter {adapter} is neither a trained run under {MODELS} nor a directory with "
+                            f"adapter_config.json")
+        return path
     choice = output_root() / ADAPTER_CHOICE
     if choice.is_file():
         chosen = output_root() / json.loads(choice.read_text())["adapter"]
@@ -241,6 +254,7 @@ class EccoOptimizer:
         self.description = dict((n, d) for n, _, d in ecco_methods()).get(name, ECCO_DESCRIPTION)
         self.use_seeds, self.use_intents, self.use_ga = use_seeds, use_intents, use_ga
         self._strategist = strategist
+        self._loaded = False  # True once the strategist property loaded it (else it was injected)
         self.adapter_path: Path | None = None  # the adapter loaded (None until loaded, or injected strategist)
         self._prior = None
         self._lock = threading.Lock()
@@ -254,16 +268,19 @@ class EccoOptimizer:
             self.adapter_path = resolve_adapter(self.config.adapter)
             self._strategist = Strategist.from_pretrained(self.config.model, self.adapter_path,
                                                           max_new_tokens=self.config.max_new_tokens)
+            self._loaded = True
         return self._strategist
 
     def inputs(self) -> dict:
         """What a result depends on beside the settings (:func:`~ecco_lib.experiments.cell_fingerprint`):
         the sha256 of the adapter's weights (or an injected strategist's identity) and of the
         efficacy prior. No path and no mtime, so the digest is the same on every machine."""
-        if self._strategist is not None and self.adapter_path is None:
+        if self._strategist is not None and not self._loaded:
             strategist = getattr(self._strategist, "identity", None)
+        elif (adapter := resolve_adapter(self.config.adapter)) is None:
+            strategist = f"model={self.config.model} adapter={NO_ADAPTER}"
         else:
-            weights = resolve_adapter(self.config.adapter) / "adapter_model.safetensors"
+            weights = adapter / "adapter_model.safetensors"
             strategist = f"adapter=sha256:{_sha256(weights)}" if weights.is_file() else None
         return {"strategist": strategist, "prior": f"sha256:{_sha256(resolve_prior(self.config.prior))}"}
 

@@ -15,16 +15,19 @@ Every random choice is seeded by the settings' ``seed`` (transformers ``set_seed
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ecco_lib.atomic import write_json
 from ecco_lib.config import settings_from
 from ecco_lib.errors import EccoError
 from ecco_lib.experiments import write_table
@@ -115,6 +118,7 @@ class TrainResult:
     seconds: float
     seconds_per_step: float
     completions: pd.DataFrame | None = None
+    reused: bool = False  # True: a finished run with the same inputs was loaded, nothing was trained
 
 
 def _cuda() -> bool:
@@ -236,14 +240,84 @@ def sft_jobs(model: str, variants: Sequence[str], size_models: Sequence[str] = (
 
 
 def sft(base: str | os.PathLike, samples: Sequence[Mapping], settings: SFTSettings,
-        output_dir: str | os.PathLike, *, progress: bool = True) -> TrainResult:
+        output_dir: str | os.PathLike, *, progress: bool = True, force: bool = False) -> TrainResult:
     """Fine-tune a LoRA adapter on CoT samples (``messages`` = [system, user, assistant]); writes
-    ``output_dir/adapter`` and ``output_dir/train_log.csv``; ``progress`` shows a bar over the steps."""
+    ``output_dir/adapter`` and ``output_dir/train_log.csv``; ``progress`` shows a bar over the steps.
+    A finished run with the same inputs (base weights, samples, settings, library versions) is
+    reused unless ``force`` (:func:`reuse_or_train`)."""
+    from ecco_lib.strategist import model_identity
+
     output_dir = Path(output_dir)
-    trainer = build_sft_trainer(base, samples, settings, output_dir, progress=progress)
-    start = time.perf_counter()
-    trainer.train()
-    return _finish(trainer, output_dir, start)
+    inputs = {"stage": "sft", "base": model_identity(base), "samples": _digest(list(samples)),
+              "settings": asdict(settings)}
+
+    def train() -> TrainResult:
+        trainer = build_sft_trainer(base, samples, settings, output_dir, progress=progress)
+        start = time.perf_counter()
+        trainer.train()
+        return _finish(trainer, output_dir, start)
+
+    return reuse_or_train(output_dir, inputs, train, force=force)
+
+
+# --------------------------------------------------------------------------------------------
+# Reuse of finished runs
+# --------------------------------------------------------------------------------------------
+
+#: Bump when what a training stage writes, or how, changes: finished runs are then retrained.
+TRAINING_STAGE_VERSION = 1
+STAGE_RECORD = "stage.json"
+
+
+def _digest(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def stage_key(inputs: Mapping) -> str:
+    """The digest a finished run is recognised by: its ``inputs`` plus what else changes the
+    weights it writes (torch/transformers/trl/peft versions, torch threads, CUDA or CPU, and
+    :data:`TRAINING_STAGE_VERSION`)."""
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    return _digest({"inputs": dict(inputs), "version": TRAINING_STAGE_VERSION, "torch": torch.__version__,
+                    "transformers": transformers.__version__, "trl": trl.__version__, "peft": peft.__version__,
+                    "threads": torch.get_num_threads(), "cuda": _cuda()})
+
+
+def reuse_or_train(output_dir: str | os.PathLike, inputs: Mapping, train, force: bool = False) -> TrainResult:
+    """``train()`` unless ``output_dir`` holds a finished run of the same :func:`stage_key`; then
+    its adapter, log (and GRPO completions) are loaded and ``reused`` is True. The record
+    (``stage.json``: key, inputs, timings) is removed before training and written last, so a run
+    killed halfway is never taken for a finished one. ``force`` always trains."""
+    output_dir = Path(output_dir)
+    record_path, key = output_dir / STAGE_RECORD, stage_key(inputs)
+    adapter_dir = output_dir / "adapter"
+    if not force and record_path.is_file():
+        try:
+            record = json.loads(record_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            record = {}
+        if record.get("key") == key and (adapter_dir / "adapter_model.safetensors").is_file() \
+                and record.get("adapter_sha256") == file_digest(adapter_dir / "adapter_model.safetensors"):
+            completions = output_dir / "completions.csv"
+            return TrainResult(output_dir=output_dir, adapter_dir=adapter_dir,
+                               log=pd.read_csv(output_dir / "train_log.csv"), seconds=record["seconds"],
+                               seconds_per_step=record["seconds_per_step"], reused=True,
+                               completions=pd.read_csv(completions) if completions.is_file() else None)
+    record_path.unlink(missing_ok=True)
+    result = train()
+    write_json(record_path, {"key": key, "inputs": dict(inputs), "seconds": result.seconds,
+                             "seconds_per_step": result.seconds_per_step,
+                             "adapter_sha256": file_digest(result.adapter_dir / "adapter_model.safetensors")})
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,18 +375,32 @@ def load_policy(base: str | os.PathLike, adapter: str | os.PathLike):
 
 
 def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence[Program], evaluator: Evaluator,
-         settings: GRPOSettings, output_dir: str | os.PathLike, *, progress: bool = True) -> TrainResult:
+         settings: GRPOSettings, output_dir: str | os.PathLike, *, progress: bool = True,
+         force: bool = False) -> TrainResult:
     """Continue training the SFT LoRA adapter with GRPO on ``programs`` (prompt = the strategist's
     messages for each). Torch runs on one thread (compilers run beside it). Writes
     ``output_dir/adapter``, ``train_log.csv`` and ``completions.csv``; ``progress`` shows a bar over
-    the steps."""
-    from datasets import Dataset
-    from transformers import set_seed
-    from trl import GRPOConfig, GRPOTrainer
+    the steps. A finished run with the same inputs (base weights, SFT adapter, programs, metric,
+    settings, library versions) is reused unless ``force`` (:func:`reuse_or_train`)."""
+    from ecco_lib.strategist import model_identity
 
     if not programs:
         raise EccoError("no GRPO training programs")
     output_dir = Path(output_dir)
+    inputs = {"stage": "grpo", "base": model_identity(base),
+              "sft_adapter": file_digest(Path(adapter) / "adapter_model.safetensors"),
+              "programs": [(p.uri, p.ir_hash) for p in programs], "metric": evaluator.metric.as_record(),
+              "settings": asdict(settings)}
+    return reuse_or_train(output_dir, inputs, lambda: _train_grpo(base, adapter, programs, evaluator, settings,
+                                                                  output_dir, progress), force=force)
+
+
+def _train_grpo(base, adapter, programs, evaluator, settings: GRPOSettings, output_dir: Path,
+                progress: bool) -> TrainResult:
+    from datasets import Dataset
+    from transformers import set_seed
+    from trl import GRPOConfig, GRPOTrainer
+
     set_seed(settings.seed)
     with use_one_thread():
         model, tokenizer = load_policy(base, adapter)

@@ -21,6 +21,7 @@
 
 # %% tags=["parameters"]
 profile = "default"
+force = False  # True: retrain even when a finished run with the same inputs exists (`ecco reproduce --force 04`)
 
 # %%
 import pandas as pd
@@ -59,10 +60,13 @@ summarize_outputs(outputs["base"], tr["max_new_tokens"])
 
 # %%
 runs = {j.name: sft(j.model, read_jsonl(output_root() / "results" / "dataset" / f"cot_{j.variant}.jsonl"),
-                    settings, models / j.name) for j in jobs}
+                    settings, models / j.name, force=force) for j in jobs}
 log = pd.concat([runs[j.name].log.assign(run=j.name, variant=j.variant) for j in jobs], ignore_index=True)
 write_table(log, results / "sft_log.csv")
-pd.DataFrame({v: {"seconds": r.seconds, "seconds_per_step": r.seconds_per_step} for v, r in runs.items()}).T
+sft_runs = pd.DataFrame([{"run": v, "seconds": r.seconds, "seconds_per_step": r.seconds_per_step, "reused": r.reused}
+                         for v, r in runs.items()])
+write_table(sft_runs, results / "sft_runs.csv")
+sft_runs
 
 # %% [markdown]
 # Training loss per variant.

@@ -21,6 +21,7 @@
 
 # %% tags=["parameters"]
 profile = "default"
+force = False  # True: retrain even when a finished run with the same inputs exists (`ecco reproduce --force 04`)
 
 # %%
 import pandas as pd
@@ -45,10 +46,13 @@ held_out = cap_per_suite(resolve("ecco://", split="test", cache=ev.cache), tr["e
 
 # %%
 run = grpo(base, models / f"sft-{variant}" / "adapter", train_programs, ev, GRPOSettings.from_profile(tr["grpo"]),
-           models / f"grpo-{variant}")
+           models / f"grpo-{variant}", force=force)
 write_table(run.log, results / "grpo_log.csv")
 write_table(run.completions, results / "grpo_completions.csv")
-run.seconds, run.seconds_per_step
+grpo_run = pd.DataFrame([{"run": f"grpo-{variant}", "seconds": run.seconds, "seconds_per_step": run.seconds_per_step,
+                          "reused": run.reused}])
+write_table(grpo_run, results / "grpo_run.csv")
+grpo_run
 
 # %% [markdown]
 # Every reward component per step (trl's group means): format, cycles, and their sum.

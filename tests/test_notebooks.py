@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jupytext
@@ -57,4 +58,32 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     models = sorted(p.name.split("-")[0] for p in (tmp_path / "results" / "baselines").glob("*.json"))
     assert models == ["cfsat", "comptuner", "grace", "pdcat"]  # the learned baselines' offline models
     assert (tmp_path / "figures" / "rq1_best_so_far.png").stat().st_size > 20_000
+    rq2 = pd.read_csv(tmp_path / "results" / "rq2" / "modes.csv")
+    greedy = rq2[rq2["mode"] == "greedy"]
+    assert {"base", "sft-full", "sft-no-evidence", "sft-no-reasoning", "grpo-full"} <= set(greedy["strategist"])
+    searched = rq2[rq2["mode"] != "greedy"]
+    chosen = (tmp_path / "results" / "models" / "strategist.json").read_text()
+    assert set(searched["strategist"]) == {"base", json.loads(chosen)["candidate"]} and (searched["programs"] == 2).all()
+    rq2_cells = pd.read_csv(tmp_path / "results" / "rq2" / "results.csv")  # only base ran anew; chosen = 06's cells
+    assert set(rq2_cells["method"]) == {"ecco", "ecco-no-ga"} and len(rq2_cells) == 4
+    assert (tmp_path / "figures" / "rq2_modes.png").stat().st_size > 10_000
+    rq3 = pd.read_csv(tmp_path / "results" / "rq3" / "paired_ecco.csv")
+    assert set(rq3["baseline"]) == {"ecco-no-ga", "llm-direct", "ga", "ecco-uniform", "ecco-no-seeds"}
+    assert len(pd.read_csv(tmp_path / "results" / "inference" / "results.csv")) == 6 * 7  # nothing recomputed
+    assert len(pd.read_csv(tmp_path / "results" / "rq1" / "results.csv")) == len(table1_methods) * 2
+    assert (tmp_path / "results" / "rq3" / "found_by.csv").is_file()
+    assert (tmp_path / "figures" / "rq3_best_so_far.png").stat().st_size > 20_000
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched
+
+
+def test_force_names_only_stages_that_reuse_finished_work():
+    from ecco_lib.errors import EccoError
+    from ecco_lib.reproduce import forced
+
+    assert forced(list(NOTEBOOKS), ["04", "05"]) == {"04_sft", "05_grpo"}
+    assert forced(["05_grpo"], ["04"]) == set()  # forced but not selected by --only
+    assert forced(list(NOTEBOOKS), None) == set()
+    with pytest.raises(EccoError, match="06_ga_collaboration: that notebook reuses nothing"):
+        forced(list(NOTEBOOKS), ["06"])
+    with pytest.raises(EccoError, match="no notebook matches 99"):
+        forced(list(NOTEBOOKS), ["99"])

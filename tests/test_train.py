@@ -229,3 +229,41 @@ def test_reward_trend_compares_each_program_with_itself():
     assert reward_trend(falling)["programs_improved"] == 0
     with pytest.raises(EccoError, match="at least two steps"):
         reward_trend(pd.DataFrame(rows[:2]))
+
+
+def test_a_finished_sft_run_is_reused_and_any_changed_input_retrains(tiny_dir, samples, tmp_path):
+    first = sft(tiny_dir, samples, SFT_SETTINGS, tmp_path / "run")
+    weights = first.adapter_dir / "adapter_model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    again = sft(tiny_dir, samples, SFT_SETTINGS, tmp_path / "run")
+    assert not first.reused and again.reused and weights.stat().st_mtime_ns == stamp
+    assert again.seconds == first.seconds and again.log.equals(pd.read_csv(tmp_path / "run" / "train_log.csv"))
+    changed = sft(tiny_dir, samples, SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run")
+    assert not changed.reused and list(changed.log["step"])[-1] == 3
+    forced = sft(tiny_dir, samples, SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run", force=True)
+    assert not forced.reused
+    fewer = sft(tiny_dir, samples[:1], SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run")
+    assert not fewer.reused
+
+
+def test_a_run_killed_before_its_record_is_written_is_retrained(tiny_dir, samples, tmp_path):
+    from ecco_lib.train import STAGE_RECORD, reuse_or_train
+
+    sft(tiny_dir, samples, SFT_SETTINGS, tmp_path / "run")
+    record = tmp_path / "run" / STAGE_RECORD
+    assert record.is_file()
+
+    def killed():
+        raise KeyboardInterrupt  # training stopped halfway
+
+    with pytest.raises(KeyboardInterrupt):
+        reuse_or_train(tmp_path / "run", {"other": "inputs"}, killed)
+    assert not record.exists()  # the old record is gone before training starts
+    assert not sft(tiny_dir, samples, SFT_SETTINGS, tmp_path / "run").reused
+
+
+def test_a_finished_grpo_run_is_reused(sft_result, tiny_dir, programs, evaluator, tmp_path):
+    first = grpo(tiny_dir, sft_result.adapter_dir, programs, evaluator, GRPO_SETTINGS, tmp_path)
+    again = grpo(tiny_dir, sft_result.adapter_dir, programs, evaluator, GRPO_SETTINGS, tmp_path)
+    assert not first.reused and again.reused and len(again.completions) == len(first.completions)
+    assert not grpo(tiny_dir, sft_result.adapter_dir, programs[:1], evaluator, GRPO_SETTINGS, tmp_path).reused

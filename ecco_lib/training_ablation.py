@@ -1,0 +1,133 @@
+"""RQ2 (notebook 08): what evidence-driven training (and model size) contributes to the strategist.
+
+Three decoding modes per strategist (the base model and every trained run), on RQ1's test programs:
+
+- ``greedy``: one greedy answer per program, read from notebooks 04 and 05 (``eval_sft.csv``,
+  ``eval_grpo.csv``; nothing is regenerated): format validity and I_O3;
+- ``best-of-n``: the ``ecco-no-ga`` method (the strategist's N sampled answers alone);
+- ``with-ga``: the ``ecco`` method (the answers seed and steer the GA), same budget and seeds.
+
+The two search modes run through :func:`~ecco_lib.experiments.run_methods`; the strategist notebook
+06 chose (``chosen``) reuses notebook 06's cells, the others are written to ``results/rq2/``. In
+every mode an answer or a search that yields nothing valid counts 0 (as -O3). Scores are fractions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ecco_lib.errors import EccoError
+from ecco_lib.tactician import ADAPTER_CHOICE, NO_ADAPTER
+
+#: The paper's RQ2 figures (I_O3 %, LLVM 10, its suites): greedy answers of the 1.5B student per
+#: training variant, and Best-of-32 without the GA per model size (full variant).
+PAPER_RQ2 = pd.DataFrame([
+    {"mode": "greedy", "strategist": "sft-no-reasoning", "model": "1.5B", "paper (LLVM 10, %)": 1.27},
+    {"mode": "greedy", "strategist": "sft-no-evidence", "model": "1.5B", "paper (LLVM 10, %)": 3.52},
+    {"mode": "greedy", "strategist": "sft-full", "model": "1.5B", "paper (LLVM 10, %)": 4.38},
+    {"mode": "best-of-n", "strategist": "sft-full", "model": "1.5B", "paper (LLVM 10, %)": 19.02},
+    {"mode": "best-of-n", "strategist": "sft-full", "model": "3B", "paper (LLVM 10, %)": 19.13},
+    {"mode": "best-of-n", "strategist": "sft-full", "model": "7B", "paper (LLVM 10, %)": 19.43},
+])
+MODES = ("greedy", "best-of-n", "with-ga")
+CHOSEN = "chosen"
+
+
+def chosen_strategist(root: Path) -> str:
+    """The run name notebook 06 chose (``sft-full`` or ``grpo-full``)."""
+    path = root / ADAPTER_CHOICE
+    if not path.is_file():
+        raise EccoError(f"{path} is missing: run notebook 06 first (`ecco reproduce --only 06`)")
+    return json.loads(path.read_text())["candidate"]
+
+
+def greedy_answers(root: Path) -> pd.DataFrame:
+    """Notebooks 04/05's greedy answers on the held-out test programs, one row per (strategist,
+    program): ``strategist`` (``base``, ``sft-<variant>``, ``grpo-full``), ``parses``, ``status``,
+    ``i_o3`` (0 unless the answer evaluated ``ok``)."""
+    frames = []
+    for name in ("eval_sft.csv", "eval_grpo.csv"):
+        path = root / "results" / "training" / name
+        if not path.is_file():
+            raise EccoError(f"{path} is missing: run notebooks 04 and 05 first")
+        frames.append(pd.read_csv(path, keep_default_na=False, na_values=[""]))
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(["stage", "program"], keep="last")
+    ok = rows["status"] == "ok"
+    return pd.DataFrame({"strategist": rows["stage"], "program": rows["program"], "suite": rows["suite"],
+                         "parses": rows["parses"].astype(bool), "status": rows["status"],
+                         "i_o3": rows["i_o3"].where(ok).astype(float).fillna(0.0)}).reset_index(drop=True)
+
+
+def search_cells(profile, evaluator, root: Path, strategists: Sequence[str]) -> pd.DataFrame:
+    """``ecco-no-ga`` and ``ecco`` with each strategist of ``strategists`` (run names, ``base``, or
+    ``chosen``) on RQ1's programs and seeds, at the search budget; one row per cell with a
+    ``strategist`` column (``chosen`` rows are renamed to the run notebook 06 chose)."""
+    from ecco_lib.benchmarks import cap_per_suite, resolve_all
+    from ecco_lib.experiments import run_methods
+
+    search, rq1 = profile["search"], profile["rq1"]
+    programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
+                             rq1["per_suite"])
+    chosen = chosen_strategist(root)
+    tables = []
+    for name in dict.fromkeys(strategists):
+        settings = {m: dict(s) for m, s in search["methods"].items()}
+        if name == CHOSEN:
+            out = root / "results" / "inference"  # notebook 06's cells, same settings
+        else:
+            settings["ecco"]["adapter"] = NO_ADAPTER if name == "base" else name
+            out = root / "results" / "rq2"
+        results, _ = run_methods(programs, ["ecco-no-ga", "ecco"], budget=search["budget"], seeds=rq1["seeds"],
+                                 evaluator=evaluator, settings=settings, results_path=out / "results.csv",
+                                 trace_path=out / "trace.csv")
+        tables.append(results.assign(strategist=chosen if name == CHOSEN else name))
+    cells = pd.concat(tables, ignore_index=True)
+    return cells.drop_duplicates(["strategist", "method", "program", "seed"], keep="first").reset_index(drop=True)
+
+
+def _interval(values: np.ndarray, seed: int, resamples: int = 10_000) -> tuple[float, float]:
+    from scipy.stats import bootstrap
+
+    if len(values) < 2 or np.all(values == values[0]):
+        return (float(values[0]), float(values[0])) if len(values) and np.all(values == values[0]) \
+            else (float("nan"), float("nan"))
+    ci = bootstrap((values,), np.mean, n_resamples=resamples, method="percentile",
+                   random_state=np.random.default_rng(seed)).confidence_interval
+    return float(ci.low), float(ci.high)
+
+
+def mode_table(greedy: pd.DataFrame, cells: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """One row per (strategist, mode): programs, format validity (greedy: the share of answers that
+    parse; search modes: the share of sampled answers that parse), mean I_O3 over programs (each
+    program's mean over seeds) with a 95 % bootstrap interval over programs (scipy)."""
+    rows = []
+    for strategist, group in greedy.groupby("strategist", sort=False):
+        per_program = group.groupby("program")["i_o3"].mean().to_numpy()
+        low, high = _interval(per_program, seed)
+        rows.append({"strategist": strategist, "mode": "greedy", "programs": len(per_program),
+                     "format_valid": float(group["parses"].mean()), "mean_i_o3": float(per_program.mean()),
+                     "ci_low": low, "ci_high": high})
+    for (strategist, method), group in cells.groupby(["strategist", "method"], sort=False):
+        scores = group.assign(i_o3=group["i_o3"].fillna(0.0)).groupby("program")["i_o3"].mean().to_numpy()
+        extras = [json.loads(e) for e in group["extra"]]
+        answers = sum(len(e.get("answers", [])) for e in extras)
+        low, high = _interval(scores, seed)
+        rows.append({"strategist": strategist, "mode": "best-of-n" if method == "ecco-no-ga" else "with-ga",
+                     "programs": len(scores), "format_valid": sum(e.get("parsed", 0) for e in extras) / answers
+                     if answers else float("nan"), "mean_i_o3": float(scores.mean()), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def beside_paper(table: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Our (strategist, mode) rows in percent (``model``: the profile's student) next to the
+    paper's figures for the same row, one column per paper model size (NaN where it has none)."""
+    paper = PAPER_RQ2.pivot_table(index=["mode", "strategist"], columns="model", values="paper (LLVM 10, %)")
+    paper.columns = [f"paper {c} (LLVM 10, %)" for c in paper.columns]
+    ours = table.set_index(["mode", "strategist"])[["mean_i_o3"]].mul(100)
+    ours.columns = [f"ours {model} (LLVM 19, %)"]
+    return ours.join(paper, how="outer").reset_index().sort_values(["mode", "strategist"]).reset_index(drop=True)
