@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from math import nan
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -135,11 +136,14 @@ def alignment_summary(table: pd.DataFrame, confidence: float = 0.95, resamples: 
                       seed: int = 0) -> pd.DataFrame:
     """Mean distances (method, control, chance), the mean gap ``tv_control - tv_method`` (positive:
     the method's final sequences follow its intents more closely) with a bootstrap interval over
-    programs (scipy; NaN with fewer than two programs), and how often the method is closer."""
+    programs (scipy; NaN with fewer than two programs), and how often the method is closer. With
+    no measurable cell (no intents anywhere) one row of ``cells`` 0 and NaN distances."""
     from scipy.stats import bootstrap
 
-    if table.empty:
-        raise EccoError("no (program, seed) cell has intents and a best sequence from both methods")
+    if table.empty:  # e.g. a model that never wrote well-formed intents: nothing to measure, said as such
+        return pd.DataFrame([{"method": None, "control": None, "cells": 0, "programs": 0, "tv_method": nan,
+                              "tv_control": nan, "tv_chance": nan, "gap": nan, "gap_ci_low": nan,
+                              "gap_ci_high": nan, "closer": 0}])
     gap = (table["tv_control"] - table["tv_method"]).groupby(table["program"]).mean().to_numpy()
     low = high = float("nan")
     if len(gap) >= 2:

@@ -150,6 +150,8 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 #: Columns identifying one cell of a method comparison (one search of one program with one seed).
 CELL_KEY = ("method", "program", "seed", "budget", "settings")
+#: Columns of the trace table: the cell, then one evaluation.
+TRACE_COLUMNS = (*CELL_KEY, "evaluation", "sequence", "status", "cycles", "best_cycles", "cached", "seconds")
 #: Result columns that depend on wall-clock time only (left out when comparing reruns).
 TIMING_COLUMNS = ("seconds", "compile_seconds", "method_seconds")
 
@@ -162,8 +164,7 @@ def _cell_rows(result, program: Program, settings: str, evaluator: Evaluator) ->
            "extra": json.dumps(result.extra, sort_keys=True, default=str),
            "llvm_version": evaluator.toolchain.version, "checked": evaluator.check, **evaluator.metric.as_record()}
     key = {k: row[k] for k in CELL_KEY}
-    trace = [{**key, **{c: t[c] for c in ("evaluation", "sequence", "status", "cycles", "best_cycles", "cached",
-                                             "seconds")}} for t in result.trace]
+    trace = [{**key, **{c: t[c] for c in TRACE_COLUMNS[len(CELL_KEY):]}} for t in result.trace]
     return row, trace
 
 
@@ -244,7 +245,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
         with lock:
             rows.append(row)
             trace_rows.extend(trace)
-            write_table(_sorted(pd.DataFrame(trace_rows), ["evaluation"]), trace_path)
+            write_table(_sorted(pd.DataFrame(trace_rows, columns=list(TRACE_COLUMNS)), ["evaluation"]), trace_path)
             write_table(_sorted(pd.DataFrame(rows)), results_path)
             bar.update(1)
 
@@ -259,7 +260,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     finally:
         bar.close()
     results = _sorted(pd.DataFrame(rows)) if rows else pd.DataFrame(columns=list(CELL_KEY))
-    trace = _sorted(pd.DataFrame(trace_rows), ["evaluation"]) if trace_rows else pd.DataFrame(columns=list(CELL_KEY))
+    trace = _sorted(pd.DataFrame(trace_rows, columns=list(TRACE_COLUMNS)), ["evaluation"])
     wanted = {(m, p.uri, s) for m in built for p in programs for s in seeds}
     mask = [(r["method"], r["program"], int(r["seed"])) in wanted and int(r["budget"]) == budget
             and r["settings"] == fingerprints.get(r["method"]) for r in results.to_dict("records")]

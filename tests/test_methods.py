@@ -3,6 +3,7 @@ experiment runner's resume after kill -9, and `ecco optimize` / `ecco methods` a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -295,3 +296,30 @@ def test_methods_command_lists_every_method():
     assert offline["ecco"] and offline["ecco-no-ga"] and not offline["ga"] and not offline["tpe"]
     assert offline["pdcat"] and offline["grace"] and offline["cfsat"] and not offline["opentuner"]
     assert {r["method"]: r["settings"] for r in rows}["tpe"]["slots"] == 30  # the default profile's setting
+
+
+@dataclasses.dataclass(frozen=True)
+class _NoSettings:
+    pass
+
+
+class _GivesUp:
+    """A method that spends nothing (like Best-of-N when no answer is valid)."""
+
+    name, description = "gives-up", "evaluates nothing (test double of an LLM without a valid answer)"
+
+    def optimize(self, program, objective, seed):
+        return objective.result(self.name, seed)
+
+
+def test_a_cell_without_any_evaluation_is_written_and_resumed(small_program, evaluator, tmp_path):
+    from ecco_lib.search.optimizer import Method, register
+
+    if "gives-up" not in method_names():
+        register(Method("gives-up", _NoSettings, lambda cfg: _GivesUp()))
+    kwargs = dict(budget=4, seeds=[0], evaluator=evaluator, settings=SHORT, results_path=tmp_path / "r.csv",
+                  trace_path=tmp_path / "t.csv", progress=False)
+    results, trace = run_methods([small_program], ["gives-up"], **kwargs)
+    assert list(results["evaluations"]) == [0] and trace.empty and "sequence" in trace
+    results, trace = run_methods([small_program], ["gives-up", "rio"], **kwargs)
+    assert list(results["method"]) == ["gives-up", "rio"] and set(trace["method"]) == {"rio"} and len(trace) == 4
