@@ -35,6 +35,9 @@ PAPER_RQ2 = pd.DataFrame([
     {"mode": "best-of-n", "strategist": "sft-full", "model": "7B", "paper (LLVM 10, %)": 19.43},
 ])
 MODES = ("greedy", "best-of-n", "with-ga")
+#: Policies the strategist's Best-of-N is measured against at the same number of evaluations N:
+#: N random sequences, the N most common training core sequences, the N nearest programs' best.
+POLICIES = ("rio", "prior-top-n", "knn")
 CHOSEN = "chosen"
 
 
@@ -131,3 +134,48 @@ def beside_paper(table: pd.DataFrame, model: str) -> pd.DataFrame:
     ours = table.set_index(["mode", "strategist"])[["mean_i_o3"]].mul(100)
     ours.columns = [f"ours {model} (LLVM 19, %)"]
     return ours.join(paper, how="outer").reset_index().sort_values(["mode", "strategist"]).reset_index(drop=True)
+
+
+def policy_cells(profile, evaluator, root: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The chosen strategist's Best-of-``n`` (``ecco-no-ga`` with ``n`` answers) and each of
+    :data:`POLICIES` at a budget of ``n`` evaluations, on RQ1's programs and seeds, written to
+    ``results/strategist/policies.csv`` (resumable; the answers come from the sampled-text cache
+    when notebook 06 sampled the same ``n``)."""
+    from ecco_lib.benchmarks import cap_per_suite, resolve_all
+    from ecco_lib.experiments import run_methods
+
+    search, rq1 = profile["search"], profile["rq1"]
+    programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
+                             rq1["per_suite"])
+    settings = {m: dict(s) for m, s in search["methods"].items()}
+    settings["ecco"]["n"] = n
+    out = root / "results" / "strategist"
+    return run_methods(programs, ["ecco-no-ga", *POLICIES], budget=n, seeds=rq1["seeds"], evaluator=evaluator,
+                       settings=settings, results_path=out / "policies.csv", trace_path=out / "policies_trace.csv")
+
+
+def policy_table(results: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The strategist's Best-of-N minus each policy on the same (program, seed) cells at the same
+    N: mean paired difference of I_O3 (percentage points) with its bootstrap interval, the
+    strategist's wins / ties / losses, and both means (%)."""
+    from ecco_lib.comparison import paired_against
+
+    paired = paired_against(results, "ecco-no-ga", list(POLICIES), seed=seed)
+    means = results.assign(i_o3=results["i_o3"].fillna(0.0)).groupby("method")["i_o3"].mean().mul(100)
+    table = paired.assign(**{c: 100 * paired[c] for c in ("mean_difference", "ci_low", "ci_high")})
+    table["strategist (%)"] = means["ecco-no-ga"]
+    table["policy (%)"] = table["baseline"].map(means)
+    return table.rename(columns={"baseline": "policy", "mean_difference": "difference (pp)"})[
+        ["policy", "strategist (%)", "policy (%)", "difference (pp)", "ci_low", "ci_high", "wins", "ties", "losses"]]
+
+
+def generation_cost(results: pd.DataFrame) -> pd.DataFrame:
+    """Per program: the seconds the strategist took to generate its answers (0 when they came from
+    the cache) and the compile seconds of the cell, from ``ecco-no-ga`` rows."""
+    rows = []
+    for row in results[results["method"] == "ecco-no-ga"].to_dict("records"):
+        extra = json.loads(row["extra"]) if isinstance(row["extra"], str) else {}
+        rows.append({"program": row["program"], "seed": row["seed"], "answers": len(extra.get("answers", [])),
+                     "new_tokens": extra.get("new_tokens"), "generation_seconds": extra.get("generation_seconds"),
+                     "compile_seconds": row["compile_seconds"]})
+    return pd.DataFrame(rows)

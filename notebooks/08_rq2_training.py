@@ -24,6 +24,7 @@
 profile = "default"
 
 # %%
+import pandas as pd
 from IPython.display import Image
 
 from ecco_lib import training_ablation as rq2
@@ -61,3 +62,26 @@ Image(filename=str(plot_strategist_modes(modes, root / "figures" / "rq2_modes.pn
 side = rq2.beside_paper(modes, cfg['training']['model'])
 write_table(side, out / "beside_paper.csv")
 side.round(2)
+
+# %% [markdown]
+# The chosen strategist as a policy: its Best-of-N answers alone against N random sequences (`rio`), the N most
+# common training core sequences (`prior-top-n`) and the nearest training programs' best sequences (`knn`), all
+# at N evaluations on the same cells. If it cannot beat `knn`, it has learned nothing program-specific.
+
+# %%
+policies = []
+for n in cfg["rq2"]["policy_n"]:
+    cells_n, _ = rq2.policy_cells(cfg, ev, root, n)
+    policies.append(rq2.policy_table(cells_n, seed=cfg.seed).assign(n=n))
+policies = pd.concat(policies, ignore_index=True)
+write_table(policies, root / "results" / "strategist" / "policy_table.csv")
+policies.round(2)
+
+# %% [markdown]
+# What the answers cost per program (seconds of generation; 0 when they came from the cache) beside the compile
+# seconds of the same cell.
+
+# %%
+cost = rq2.generation_cost(cells_n)
+write_table(cost, root / "results" / "strategist" / "generation_cost.csv")
+cost.describe().round(2)

@@ -67,6 +67,10 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     rq2_cells = pd.read_csv(tmp_path / "results" / "rq2" / "results.csv")  # only base ran anew; chosen = 06's cells
     assert set(rq2_cells["method"]) == {"ecco", "ecco-no-ga"} and len(rq2_cells) == 4
     assert (tmp_path / "figures" / "rq2_modes.png").stat().st_size > 10_000
+    policies = pd.read_csv(tmp_path / "results" / "strategist" / "policy_table.csv")
+    assert set(policies["policy"]) == {"rio", "prior-top-n", "knn"} and set(policies["n"]) == {4}
+    policy_cells = pd.read_csv(tmp_path / "results" / "strategist" / "policies.csv")
+    assert (policy_cells["budget"] == 4).all() and (policy_cells["evaluations"] <= 4).all()
     rq3 = pd.read_csv(tmp_path / "results" / "rq3" / "paired_ecco.csv")
     assert set(rq3["baseline"]) == {"ecco-no-ga", "llm-direct", "ga", "ecco-uniform", "ecco-no-seeds"}
     assert len(pd.read_csv(tmp_path / "results" / "inference" / "results.csv")) == 6 * 7  # nothing recomputed
