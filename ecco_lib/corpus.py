@@ -14,10 +14,10 @@ import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import zip_longest
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from tqdm import tqdm
 
@@ -126,12 +126,14 @@ def _checking(evaluator: Evaluator) -> Evaluator:
                      seed=evaluator.seed)
 
 
-def generate(count: int, seed: int, *, evaluator: Evaluator, max_ir_instructions: int = DEFAULT_MAX_IR_INSTRUCTIONS,
+def generate(count: int, seed: int | str, *, evaluator: Evaluator, max_ir_instructions: int = DEFAULT_MAX_IR_INSTRUCTIONS,
              run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S, known: Sequence[Program] = (),
-             progress: bool = True) -> CorpusReport:
+             known_hashes: Iterable[str] = (), progress: bool = True) -> CorpusReport:
     """Up to ``count`` accepted csmith programs, drawing seeds in [0, 2**31) from ``Random(seed)``
     and stopping after ``ATTEMPTS_PER_PROGRAM * count`` attempts. A candidate whose IR equals a
-    program accepted before it or one of ``known`` (programs already in the corpus) is a duplicate.
+    program accepted before it, one of ``known`` (programs already in the corpus) or one of
+    ``known_hashes`` (IR SHA-256s, e.g. of the training evidence) is a duplicate. ``seed`` may be
+    any value :class:`random.Random` accepts (an int, or a string naming a separate stream).
 
     Candidates are screened in parallel batches (threads: the work is subprocesses) and their -O3
     checks go to the evaluator's pool as one batch; decisions are then taken in draw order, so the
@@ -146,7 +148,7 @@ def generate(count: int, seed: int, *, evaluator: Evaluator, max_ir_instructions
     rng = random.Random(seed)
     cap = ATTEMPTS_PER_PROGRAM * count
     accepted: list[Program] = []
-    accepted_hashes = {p.ir_hash for p in known}
+    accepted_hashes = {p.ir_hash for p in known} | set(known_hashes)
     sizes: dict[str, int] = {}
     rejected: Counter[str] = Counter()
     drawn = attempts = 0
@@ -221,3 +223,16 @@ def training_programs(embedded_train: bool = True, generated: int = 0, seed: int
     if leaked:
         raise RuntimeError(f"embedded test programs in the training corpus: {', '.join(leaked)}")
     return list(unique.values()), report
+
+
+def validation_programs(count: int, seed: int, *, evaluator: Evaluator, training_hashes: Iterable[str] = (),
+                        max_ir_instructions: int = DEFAULT_MAX_IR_INSTRUCTIONS,
+                        run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S, progress: bool = True) -> list[Program]:
+    """``count`` csmith programs to choose settings on (split ``validation``): the same filters as
+    the training corpus, drawn from a seed stream of their own (``"validation:<seed>"``), and never
+    a training program (``training_hashes``: e.g. the evidence records' ``input_hash``) nor an
+    embedded program of either split."""
+    report = generate(count, f"validation:{seed}", evaluator=evaluator, max_ir_instructions=max_ir_instructions,
+                      run_timeout_s=run_timeout_s, known=resolve("ecco://", evaluator.cache),
+                      known_hashes=training_hashes, progress=progress)
+    return [replace(p, split="validation") for p in report.programs]

@@ -136,22 +136,38 @@ def beside_paper(table: pd.DataFrame, model: str) -> pd.DataFrame:
     return ours.join(paper, how="outer").reset_index().sort_values(["mode", "strategist"]).reset_index(drop=True)
 
 
-def policy_cells(profile, evaluator, root: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def policy_cells(profile, evaluator, root: Path, n: int, programs=None,
+                 split: str = "test") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The chosen strategist's Best-of-``n`` (``ecco-no-ga`` with ``n`` answers) and each of
-    :data:`POLICIES` at a budget of ``n`` evaluations, on RQ1's programs and seeds, written to
-    ``results/strategist/policies.csv`` (resumable; the answers come from the sampled-text cache
-    when notebook 06 sampled the same ``n``)."""
+    :data:`POLICIES` at a budget of ``n`` evaluations, on ``programs`` (default: RQ1's test
+    programs) and RQ1's seeds, written to ``results/strategist/<split>_policies.csv``
+    (resumable; the answers come from the sampled-text cache when notebook 06 sampled the same
+    ``n``)."""
     from ecco_lib.benchmarks import cap_per_suite, resolve_all
     from ecco_lib.experiments import run_methods
 
     search, rq1 = profile["search"], profile["rq1"]
-    programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
-                             rq1["per_suite"])
+    if programs is None:
+        programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
+                                 rq1["per_suite"])
     settings = {m: dict(s) for m, s in search["methods"].items()}
     settings["ecco"]["n"] = n
     out = root / "results" / "strategist"
     return run_methods(programs, ["ecco-no-ga", *POLICIES], budget=n, seeds=rq1["seeds"], evaluator=evaluator,
-                       settings=settings, results_path=out / "policies.csv", trace_path=out / "policies_trace.csv")
+                       settings=settings, results_path=out / f"{split}_policies.csv",
+                       trace_path=out / f"{split}_policies_trace.csv")
+
+
+def validation_split(profile, evaluator, count: int) -> list:
+    """``count`` held-out csmith programs disjoint from the training evidence and the embedded
+    suite (:func:`ecco_lib.corpus.validation_programs`, the dataset section's filters)."""
+    from ecco_lib.baselines.offline import training_evidence
+    from ecco_lib.corpus import validation_programs
+
+    ds = profile["dataset"]
+    return validation_programs(count, profile.seed, evaluator=evaluator,
+                               training_hashes={r.input_hash for r in training_evidence()},
+                               max_ir_instructions=ds["max_ir_instructions"], run_timeout_s=ds["run_timeout_s"])
 
 
 def policy_table(results: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

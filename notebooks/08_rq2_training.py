@@ -66,13 +66,18 @@ side.round(2)
 # %% [markdown]
 # The chosen strategist as a policy: its Best-of-N answers alone against N random sequences (`rio`), the N most
 # common training core sequences (`prior-top-n`) and the nearest training programs' best sequences (`knn`), all
-# at N evaluations on the same cells. If it cannot beat `knn`, it has learned nothing program-specific.
+# at N evaluations on the same cells, on the test split and (`rq2.validation` > 0) on held-out generated programs.
+# If it cannot beat `knn`, it has learned nothing program-specific.
 
 # %%
+splits = {"test": None}
+if cfg["rq2"]["validation"]:
+    splits["validation"] = rq2.validation_split(cfg, ev, cfg["rq2"]["validation"])
 policies = []
-for n in cfg["rq2"]["policy_n"]:
-    cells_n, _ = rq2.policy_cells(cfg, ev, root, n)
-    policies.append(rq2.policy_table(cells_n, seed=cfg.seed).assign(n=n))
+for split, split_programs in splits.items():
+    for n in cfg["rq2"]["policy_n"]:
+        cells_n, _ = rq2.policy_cells(cfg, ev, root, n, programs=split_programs, split=split)
+        policies.append(rq2.policy_table(cells_n, seed=cfg.seed).assign(split=split, n=n))
 policies = pd.concat(policies, ignore_index=True)
 write_table(policies, root / "results" / "strategist" / "policy_table.csv")
 policies.round(2)
@@ -82,6 +87,6 @@ policies.round(2)
 # seconds of the same cell.
 
 # %%
-cost = rq2.generation_cost(cells_n)
+cost = rq2.generation_cost(rq2.policy_cells(cfg, ev, root, cfg["rq2"]["policy_n"][0])[0])
 write_table(cost, root / "results" / "strategist" / "generation_cost.csv")
 cost.describe().round(2)

@@ -83,6 +83,26 @@ def test_generate_rejects_a_program_already_in_the_corpus(corpus_report, evaluat
     assert report.attempts == 1 + sum(report.rejected.values())
 
 
+def test_known_hashes_exclude_programs_by_ir(corpus_report, evaluator):
+    first, second = corpus_report.programs[:2]
+    report = corpus.generate(1, CORPUS_SEED, evaluator=evaluator, known_hashes={first.ir_hash}, progress=False)
+    assert [p.uri for p in report.programs] == [second.uri] and report.rejected["duplicate"] == 1
+
+
+def test_validation_programs_are_their_own_stream_and_never_training_programs(evaluator):
+    programs = corpus.validation_programs(2, 0, evaluator=evaluator, progress=False)
+    assert len(programs) == 2 and {p.split for p in programs} == {"validation"}
+    assert [p.uri for p in programs] == [p.uri for p in corpus.validation_programs(2, 0, evaluator=evaluator,
+                                                                                    progress=False)]
+    training = corpus.generate(2, 0, evaluator=evaluator, progress=False).programs
+    assert not {p.ir_hash for p in programs} & {p.ir_hash for p in training}  # another seed stream
+    excluded = corpus.validation_programs(1, 0, evaluator=evaluator, training_hashes={programs[0].ir_hash},
+                                          progress=False)
+    assert excluded[0].ir_hash not in {programs[0].ir_hash}
+    embedded_hashes = {p.ir_hash for p in resolve("ecco://", evaluator.cache)}
+    assert not {p.ir_hash for p in programs} & embedded_hashes
+
+
 def test_absurd_run_timeout_rejects_everything_and_the_cap_stops(evaluator):
     report = corpus.generate(1, 11, evaluator=evaluator, max_ir_instructions=10**9, run_timeout_s=1e-6,
                              progress=False)

@@ -69,7 +69,10 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert (tmp_path / "figures" / "rq2_modes.png").stat().st_size > 10_000
     policies = pd.read_csv(tmp_path / "results" / "strategist" / "policy_table.csv")
     assert set(policies["policy"]) == {"rio", "prior-top-n", "knn"} and set(policies["n"]) == {4}
-    policy_cells = pd.read_csv(tmp_path / "results" / "strategist" / "policies.csv")
+    assert set(policies["split"]) == {"test", "validation"}
+    validation = pd.read_csv(tmp_path / "results" / "strategist" / "validation_policies.csv")
+    assert set(validation["split"]) == {"validation"} and validation["program"].str.startswith("csmith://").all()
+    policy_cells = pd.read_csv(tmp_path / "results" / "strategist" / "test_policies.csv")
     assert (policy_cells["budget"] == 4).all() and (policy_cells["evaluations"] <= 4).all()
     rq3 = pd.read_csv(tmp_path / "results" / "rq3" / "paired_ecco.csv")
     assert set(rq3["baseline"]) == {"ecco-no-ga", "llm-direct", "ga", "ecco-uniform", "ecco-no-seeds"}
