@@ -1,29 +1,37 @@
-"""The README's headline numbers are the ones in results/summary.json, and those are the ones in
-the committed result tables."""
+"""The README's measured numbers are the committed results: every ``<!-- results:NAME -->`` block
+is rendered from the tables under results/, the claims table from results/summary.json, and
+summary.json from those tables."""
 
 from __future__ import annotations
 
 import copy
+import re
 
+from ecco_lib.config import load_profile
+from ecco_lib.readme import BLOCKS, stale_blocks
 from ecco_lib.summary import claims_table, collect, load_summary
 
 from conftest import REPO
 
-
-def test_readme_claims_table_is_rendered_from_summary_json():
-    readme = (REPO / "README.md").read_text()
-    assert claims_table(load_summary(REPO)) in readme, \
-        "the README's claims table differs from results/summary.json: paste notebook 09's table into the README"
+README = REPO / "README.md"
 
 
-def test_a_changed_number_in_summary_json_no_longer_matches_the_readme():
-    readme = (REPO / "README.md").read_text()
-    changed = copy.deepcopy(load_summary(REPO))
+def test_every_results_block_of_the_readme_matches_the_committed_results():
+    text = README.read_text()
+    assert set(re.findall(r"<!-- results:([a-z0-9-]+) -->", text)) == set(BLOCKS)
+    assert stale_blocks(text, REPO, load_profile("default")) == [], "run `python -m ecco_lib.readme` after a run"
+
+
+def test_the_claims_table_is_rendered_from_summary_json_and_a_changed_number_fails():
+    text = README.read_text()
+    summary = load_summary(REPO)
+    assert claims_table(summary) in text
+    changed = copy.deepcopy(summary)
     changed["rq1"]["vs_ga"]["difference_pp"] += 0.01
-    assert claims_table(changed) not in readme
-    changed = copy.deepcopy(load_summary(REPO))
-    changed["rq3"]["intent_alignment"]["gap"] += 0.001
-    assert claims_table(changed) not in readme
+    assert claims_table(changed) not in text
+    changed = copy.deepcopy(summary)
+    changed["rq3"]["vs_llm_alone"]["ci_low_pp"] -= 0.01
+    assert claims_table(changed) not in text
 
 
 def test_summary_json_agrees_with_the_committed_result_tables():
