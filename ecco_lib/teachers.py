@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence
 
 from ecco_lib.errors import BadEvidenceError, EccoError, UnknownPassError, one_line
@@ -238,11 +239,11 @@ _AGAIN = ("{name} runs again: it should clean up what the previous passes expose
 
 _EFFECT_OPENERS = ("Here it should {effects}.", "On this program I expect it to {effects}.",
                    "For this code it will likely {effects}.", "In this program it should {effects}.")
-_NO_EFFECT = ("Its changes should show in where and how instructions execute rather than in how many there are.",
+NO_EFFECT = ("Its changes should show in where and how instructions execute rather than in how many there are.",
               "I do not expect it to change the instruction counts much; it reshapes how the code runs instead.",
               "Its effect should be visible in the executed code rather than in the static counts.")
 
-_IMPORTANCE = {
+IMPORTANCE = {
     "key": ("This should be the single most important step.",
             "I expect this to be the key pass of the sequence.",
             "If only one pass could stay, it should be this one."),
@@ -262,13 +263,14 @@ _IMPORTANCE = {
                           "effect."),
 }
 
-# The concise teacher's one-line wording of the same importance levels and of a pass without count changes.
-_TERSE_IMPORTANCE = {"key": "the key pass", "essential": "essential", "important": "important",
+#: The concise teacher's one-line wording of the importance levels (keys of the prose wording
+#: ``IMPORTANCE``) and of a pass without count changes; the faithfulness check parses these back.
+TERSE_IMPORTANCE = {"key": "the key pass", "essential": "essential", "important": "important",
                      "supporting": "minor", "enabler": "prepares later passes",
                      "enabler-essential": "prepares later passes, essential"}
-_TERSE_NO_EFFECT = "reshapes the code without changing the counts"
+TERSE_NO_EFFECT = "reshapes the code without changing the counts"
 
-_SYNERGY = ("{first} exposes opportunities for {second}: {why}.",
+SYNERGY = ("{first} exposes opportunities for {second}: {why}.",
             "This is what makes the following {second} effective, since {why}.",
             "{first} and {second} work as a pair here; {why}.")
 _LINK = ("{first} should also prepare the ground for {second}: {why}.",
@@ -370,7 +372,11 @@ _CATEGORY_MOTIVES = {
 }
 
 # Effects read from the evidence's deltas: (source, key, direction, verb phrase; {q} = how much).
-_EFFECTS = (
+#: The effects a teacher may claim for a pass: ``(source, key, direction, phrase)``, where ``source``
+#: is the evidence field (``structural`` or ``features_delta``), ``key`` the count, ``direction``
+#: the sign of its change and ``phrase`` the wording (``{q}``: one of :data:`QUANTITIES`). The one
+#: claim vocabulary: :mod:`ecco_lib.faithfulness` parses these phrases back and checks them.
+EFFECTS = (
     ("structural", "allocas", -1, "remove {q} of the stack slots"),
     ("structural", "loads", -1, "eliminate {q} of the loads"),
     ("structural", "stores", -1, "eliminate {q} of the stores"),
@@ -482,7 +488,12 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _quantity(fraction: float) -> str:
+#: How a teacher words the size of a change relative to the count before it (:func:`quantity`).
+QUANTITIES = ("almost all", "most", "many", "some", "a few")
+
+
+def quantity(fraction: float) -> str:
+    """The word for a change of ``fraction`` of a count (one of :data:`QUANTITIES`)."""
     if fraction >= 0.9:
         return "almost all"
     if fraction >= 0.6:
@@ -606,17 +617,66 @@ def _running(start: Mapping, deltas: Sequence[Mapping]) -> list[dict]:
     return out
 
 
-def _effects(entry: Mapping, before: Mapping[str, Mapping]) -> list[str]:
-    """Up to two verb phrases for a pass's largest relative changes (no numbers)."""
+def pass_effects(entry: Mapping, before: Mapping[str, Mapping]) -> list[tuple[str, str, int, str]]:
+    """Up to two of :data:`EFFECTS` for a pass's largest relative changes, as ``(source, key,
+    direction, phrase)`` with the phrase's quantity filled in (no numbers)."""
     scored = []
-    for order, (source, key, direction, phrase) in enumerate(_EFFECTS):
+    for order, (source, key, direction, phrase) in enumerate(EFFECTS):
         delta = entry.get(source, {}).get(key, 0)
         if not isinstance(delta, (int, float)) or delta * direction <= 0:
             continue
         base = max(abs(before[source].get(key, 0)), abs(delta))
         fraction = abs(delta) / base
-        scored.append((-fraction, order, phrase.format(q=_quantity(fraction))))
-    return [phrase for _, _, phrase in sorted(scored)[:2]]
+        scored.append((-fraction, order, (source, key, direction, phrase.format(q=quantity(fraction)))))
+    return [effect for _, _, effect in sorted(scored)[:2]]
+
+
+#: |synergy| (fraction of -O3 cycles) above which an adjacent pair is described as a pair.
+SYNERGY_THRESHOLD = 1e-3
+
+
+@dataclass(frozen=True)
+class PassFacts:
+    """What the evidence says about one core pass, as a teacher words it: its largest
+    ``effects`` (:func:`pass_effects`), its importance ``level`` (a key of :data:`TERSE_IMPORTANCE`)
+    and whether it measurably ``enables`` the next pass (synergy above :data:`SYNERGY_THRESHOLD`)."""
+
+    effects: list[tuple[str, str, int, str]]
+    level: str
+    enables: bool
+
+
+def pass_facts(evidence: EvidenceRecord, core: Sequence[str]) -> list[PassFacts]:
+    """:class:`PassFacts` of every pass of ``core`` (the evidence's core sequence)."""
+    entries = evidence.passes
+    before = {
+        "structural": _running(evidence.structure, [e.get("structural", {}) for e in entries]),
+        "features_delta": _running(evidence.features, [e.get("features_delta", {}) for e in entries]),
+    }
+    losses = [max(0.0, float(e["performance"]["removal_loss"])) for e in entries]
+    top_loss = max(losses)
+    key_position = losses.index(top_loss) if top_loss > 0 else -1
+    synergy = {(s["first"], s["second"], i): s["synergy"] for i, s in enumerate(evidence.synergy)}
+    facts = []
+    for i, entry in enumerate(entries):
+        facts.append(PassFacts(pass_effects(entry, {k: v[i] for k, v in before.items()}),
+                               importance_level(entry, losses[i], top_loss, i == key_position),
+                               i + 1 < len(core) and synergy.get((core[i], core[i + 1], i), 0.0) > SYNERGY_THRESHOLD))
+    return facts
+
+
+def importance_level(entry: Mapping, loss: float, top_loss: float, is_key: bool) -> str:
+    """A pass's importance level from its marginal gain and its removal loss ``loss`` (clipped at
+    0) against the largest removal loss of the sequence: ``enabler(-essential)`` when it gains
+    nothing by itself, ``key`` for the largest loss, ``essential`` at >= half of it, ``important``
+    at >= 15 %, else ``supporting``."""
+    share = loss / top_loss if top_loss > 0 else 0.0
+    essential = top_loss > 0 and share >= 0.5
+    if float(entry["performance"]["marginal_gain"]) <= 0:
+        return "enabler-essential" if essential else "enabler"
+    if is_key:
+        return "key"
+    return "essential" if essential else "important" if share >= 0.15 else "supporting"
 
 
 class EvidenceTeacher:
@@ -625,9 +685,6 @@ class EvidenceTeacher:
     numbers; static feature counts of the user prompt may appear."""
 
     name = "evidence"
-
-    #: |synergy| (fraction of -O3 cycles) above which an adjacent pair is described as a pair.
-    synergy_threshold = 1e-3
 
     def __init__(self, seed: int, *, concise: bool = False):
         self.seed = seed
@@ -656,42 +713,16 @@ class EvidenceTeacher:
         chosen = [t for t in sorted(scores, key=lambda t: -scores[t]) if scores[t] > 0 and writer.topic_applies(t)]
         return chosen[:1 if self.concise else 3]
 
-    def _pass_facts(self, evidence: EvidenceRecord, core: tuple[str, ...]) -> list[tuple[list[str], str, bool]]:
-        """Per core pass: its largest effects (verb phrases), its importance level (a key of
-        :data:`_IMPORTANCE`) and whether it measurably enables the next pass (synergy)."""
-        entries = evidence.passes
-        before = {
-            "structural": _running(evidence.structure, [e.get("structural", {}) for e in entries]),
-            "features_delta": _running(evidence.features, [e.get("features_delta", {}) for e in entries]),
-        }
-        losses = [max(0.0, float(e["performance"]["removal_loss"])) for e in entries]
-        top_loss = max(losses)
-        key_position = losses.index(top_loss) if top_loss > 0 else -1
-        synergy = {(s["first"], s["second"], i): s["synergy"] for i, s in enumerate(evidence.synergy)}
-        facts = []
-        for i, entry in enumerate(entries):
-            share = losses[i] / top_loss if top_loss > 0 else 0.0
-            essential = top_loss > 0 and share >= 0.5
-            if float(entry["performance"]["marginal_gain"]) <= 0:
-                level = "enabler-essential" if essential else "enabler"
-            elif i == key_position:
-                level = "key"
-            else:
-                level = "essential" if essential else "important" if share >= 0.15 else "supporting"
-            enables = i + 1 < len(core) and synergy.get((core[i], core[i + 1], i), 0.0) > self.synergy_threshold
-            facts.append((_effects(entry, {k: v[i] for k, v in before.items()}), level, enables))
-        return facts
-
     def _evidence_reasoning(self, writer: _Writer, evidence: EvidenceRecord, core: tuple[str, ...],
                             intents: dict[str, float]) -> str:
         topics = self._topics_for(writer, intents)
-        facts = self._pass_facts(evidence, core)
+        facts = [([e[3] for e in f.effects], f.level, f.enables) for f in pass_facts(evidence, core)]
         if self.concise:
             lines = [writer.headline(topics[0] if topics else None)]
             seen: set[str] = set()
             for i, (name, (effects, level, enables)) in enumerate(zip(core, facts)):
-                what = ", ".join(effects) if effects else _TERSE_NO_EFFECT
-                lines.append(f"{i + 1}. {name}{' again' if name in seen else ''}: {what}; {_TERSE_IMPORTANCE[level]}"
+                what = ", ".join(effects) if effects else TERSE_NO_EFFECT
+                lines.append(f"{i + 1}. {name}{' again' if name in seen else ''}: {what}; {TERSE_IMPORTANCE[level]}"
                              + (f"; enables {core[i + 1]}" if enables else "") + ".")
                 seen.add(name)
             return "\n".join(lines)
@@ -702,15 +733,15 @@ class EvidenceTeacher:
             category = lookup(name).category
             sentences = [writer.role(name, i, len(core), seen)]
             sentences.append(writer.pick(_EFFECT_OPENERS, effects=" and ".join(effects)) if effects
-                             else writer.pick(_NO_EFFECT))
+                             else writer.pick(NO_EFFECT))
             if category not in motivated and name not in seen:
                 motive = writer.motive(category)
                 if motive:
                     sentences.append(motive)
                 motivated.add(category)
-            sentences.append(writer.pick(_IMPORTANCE[level]))
+            sentences.append(writer.pick(IMPORTANCE[level]))
             if enables:
-                sentences.append(writer.pick(_SYNERGY, first=name, second=core[i + 1], why=_enable_reason(core[i + 1])))
+                sentences.append(writer.pick(SYNERGY, first=name, second=core[i + 1], why=_enable_reason(core[i + 1])))
             seen.add(name)
             paragraphs.append(" ".join(sentences))
         paragraphs.append(writer.intents(intents, _INTENTS_FULL) + " " + writer.closing(core))
