@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -173,3 +177,58 @@ class FailingEvaluator:
         rows = iter(self.inner.evaluate_many([pair for pair, f in zip(pairs, fails) if not f], progress=progress))
         return [Measurement(program=prog.uri, suite=prog.suite, pipeline=pipe.label, status="opt-error",
                             error="injected failure") if f else next(rows) for (prog, pipe), f in zip(pairs, fails)]
+
+
+#: The API key the fake endpoint expects (in the environment variable KEY_ENV).
+KEY_ENV, KEY = "ECCO_TEST_LLM_KEY", "sekret-123"
+
+
+class FakeEndpoint(ThreadingHTTPServer):
+    """POST /v1/chat/completions. ``mode``: ok (reply i is ``replies[i % len]``), 500, garbage (not
+    JSON), no-content (JSON without choices), raw (bytes that are not HTTP), slow (answers after
+    1 s), flaky (HTTP 500 for the first request, ok afterwards). Without ``Bearer KEY``: 401."""
+
+    daemon_threads = True
+
+    def __init__(self, mode="ok", replies=("",)):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode, self.replies, self.requests = mode, replies, []
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}/v1"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeEndpoint
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _send(self, code: int, body: bytes) -> None:
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+            pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server, index = self.server, len(self.server.requests)
+        server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.headers.get("Authorization") != f"Bearer {KEY}":
+            return self._send(401, b'{"error": "bad key"}')
+        if server.mode == "500" or (server.mode == "flaky" and index == 0):
+            return self._send(500, b'{"error": "overloaded"}')
+        if server.mode == "garbage":
+            return self._send(200, b"<html>not json")
+        if server.mode == "no-content":
+            return self._send(200, b'{"object": "error"}')
+        if server.mode == "raw":
+            self.close_connection = True
+            return self.wfile.write(b"garbage that is no HTTP\r\n\r\n")
+        if server.mode == "slow":
+            time.sleep(1.0)
+        content = server.replies[index % len(server.replies)]
+        self._send(200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode())

@@ -4,11 +4,7 @@ http.server in a thread) that checks the Bearer key; the local backend runs a ti
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,7 +16,8 @@ from ecco_lib.response import StrategistResponse
 from ecco_lib.search import TRACE_KEY, Objective, get_method, make_optimizer
 from ecco_lib.strategist import Sample, build_tiny_model
 
-KEY_ENV, KEY = "ECCO_TEST_LLM_KEY", "sekret-123"
+from conftest import KEY, KEY_ENV, FakeEndpoint
+
 
 
 def answer(*sequence: str) -> str:
@@ -32,57 +29,6 @@ def answer(*sequence: str) -> str:
 A, B, C = answer("sroa", "instcombine"), answer("mem2reg", "gvn", "simplifycfg"), answer("early-cse", "dce")
 OUTSIDE = answer("mem2reg", "insert-gcov-profiling")  # parses, but a runtime-only pass
 REPLIES = [A, A, "I would run mem2reg.", OUTSIDE, B, C]
-
-
-class FakeEndpoint(ThreadingHTTPServer):
-    """POST /v1/chat/completions. ``mode``: ok (reply i is ``replies[i % len]``), 500, garbage (not
-    JSON), no-content (JSON without choices), raw (bytes that are not HTTP), slow (answers after
-    1 s), flaky (HTTP 500 for the first request, ok afterwards). Without ``Bearer KEY``: 401."""
-
-    daemon_threads = True
-
-    def __init__(self, mode="ok", replies=REPLIES):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.mode, self.replies, self.requests = mode, replies, []
-        self.base_url = f"http://127.0.0.1:{self.server_address[1]}/v1"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeEndpoint
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def _send(self, code: int, body: bytes) -> None:
-        try:
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server, index = self.server, len(self.server.requests)
-        server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-        if self.headers.get("Authorization") != f"Bearer {KEY}":
-            return self._send(401, b'{"error": "bad key"}')
-        if server.mode == "500" or (server.mode == "flaky" and index == 0):
-            return self._send(500, b'{"error": "overloaded"}')
-        if server.mode == "garbage":
-            return self._send(200, b"<html>not json")
-        if server.mode == "no-content":
-            return self._send(200, b'{"object": "error"}')
-        if server.mode == "raw":
-            self.close_connection = True
-            return self.wfile.write(b"garbage that is no HTTP\r\n\r\n")
-        if server.mode == "slow":
-            time.sleep(1.0)
-        content = server.replies[index % len(server.replies)]
-        self._send(200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode())
 
 
 @pytest.fixture
