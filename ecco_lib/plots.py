@@ -273,3 +273,23 @@ def plot_strategist_modes(table: pd.DataFrame, path: str | os.PathLike) -> Path:
         ax.set_title(mode)
         ax.set_xlabel("mean I_O3 (%), 95 % interval")
     return _save(fig, path)
+
+
+def plot_faithfulness(rates: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """RQ4: per source, the share of checkable claims the evidence supports (95 % interval over
+    answers) beside the same claims at random places (chance). ``rates``:
+    :func:`ecco_lib.faithfulness.review.rates_table`."""
+    data = rates.reset_index(drop=True)
+    fig = Figure(figsize=(7, 0.45 * len(data) + 1.6))
+    ax = fig.subplots()
+    y = list(range(len(data)))
+    low = 100 * (data["supported_share"] - data["ci_low"]).clip(lower=0).fillna(0)
+    high = 100 * (data["ci_high"] - data["supported_share"]).clip(lower=0).fillna(0)
+    ax.errorbar(100 * data["supported_share"], y, xerr=[low, high], fmt="o", capsize=3, label="claims as written")
+    ax.scatter(100 * data["chance_share"], y, marker="x", color="grey", label="same claims, random passes")
+    ax.set_yticks(y, [f"{s} ({int(c)} claims)" for s, c in zip(data["source"], data["claims"])])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("claims the measured evidence supports (% of checkable)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("is the reasoning faithful to the compiler?")
+    return _save(fig, path)

@@ -170,6 +170,17 @@ def rq3(root: Path, profile) -> str:
     return text
 
 
+def rq4(root: Path, profile) -> str:
+    """Notebook 10: per source, the claims the evidence supports against chance."""
+    rates = _read(root, "rq4/rates.csv")
+    rows = [[r["source"], f"{int(r['parsed'])}/{int(r['answers'])}", str(int(r["claims"])),
+             f"{int(r['supported'])}/{int(r['contradicted'])}/{int(r['not checkable'])}", _pc(r["supported_share"]),
+             "–" if pd.isna(r["ci_low"]) else f"{_p(r['ci_low'])}–{_p(r['ci_high'])}", _pc(r["chance_share"]),
+             _pc(r["unmapped_share"])] for _, r in rates.iterrows()]
+    return _table(["answers of", "parse", "claims", "supported/contradicted/not checkable", "supported",
+                   "95 % CI", "chance", "reasoning not read"], rows) + "\n"
+
+
 def claims(root: Path, profile) -> str:
     from ecco_lib.summary import claims_table, load_summary
 
@@ -177,7 +188,7 @@ def claims(root: Path, profile) -> str:
 
 
 BLOCKS = {"claims": claims, "dataset": dataset, "training": training, "tuning": tuning, "inference": inference,
-          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3}
+          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4}
 
 
 def render(text: str, root: Path, profile) -> str:

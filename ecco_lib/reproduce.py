@@ -27,6 +27,7 @@ NOTEBOOKS = (
     "07_rq1_comparison",
     "08_rq2_training",
     "09_rq3_collaboration",
+    "10_rq4_faithfulness",
 )
 
 

@@ -2,10 +2,13 @@
 "claims and where to check them" table rendered from it (a test keeps the two equal).
 
 :func:`collect` reads only tables the notebooks wrote (RQ1: ``results/rq1/``, RQ2:
-``results/rq2/``, RQ3: ``results/rq3/``); percentages are rounded to 2 decimals, so the README
+``results/rq2/``, RQ3: ``results/rq3/``, RQ4: ``results/rq4/``); notebook 10, the last one,
+writes the file. Percentages are rounded to 2 decimals, so the README
 and the file agree digit for digit. Each claim's verdict is computed from the numbers:
 ``yes`` (the paper's direction holds and the 95 % interval excludes 0 where there is one),
-``partly`` (the direction holds, the interval includes 0), ``no`` (the direction is reversed).
+``partly`` (the direction holds, the interval includes 0), ``no`` (the direction is reversed);
+for RQ4, ``yes`` at the paper's level (>= 90 % of checkable claims supported), ``partly`` above
+chance, ``no`` otherwise.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def _verdict(difference, low=None) -> str:
 
 
 def collect(root: Path) -> dict:
-    """The headline numbers of RQ1-RQ3 from the tables under ``root/results`` (percent)."""
+    """The headline numbers of RQ1-RQ4 from the tables under ``root/results`` (percent)."""
     table1 = _read(root, "rq1/table1.csv").set_index("method")["average"].round(2)
     paired1 = _read(root, "rq1/paired_ecco.csv")
     others = table1.drop("ecco")
@@ -81,7 +84,12 @@ def collect(root: Path) -> dict:
                                 "gap_ci_high": _round(alignment["gap_ci_high"]),
                                 "closer": int(alignment["closer"]), "cells": int(alignment["cells"])} if measured else None,
            "best_found_by_ga": int(found.loc["ecco", "ga"]), "cells": int(found.loc["ecco", "cells"])}
-    return {"rq1": rq1, "rq2": rq2, "rq3": rq3, "rq4": None}
+    rates = _read(root, "rq4/rates.csv").set_index("source")
+    rq4 = {source: {"answers": int(r["answers"]), "claims": int(r["claims"]),
+                    "supported_pct": _pct(r["supported_share"]), "ci_low_pct": _pct(r["ci_low"]),
+                    "ci_high_pct": _pct(r["ci_high"]), "chance_pct": _pct(r["chance_share"])}
+           for source, r in rates.iterrows()}
+    return {"rq1": rq1, "rq2": rq2, "rq3": rq3, "rq4": rq4}
 
 
 def write_summary(root: Path) -> dict:
@@ -93,7 +101,7 @@ def write_summary(root: Path) -> dict:
 def load_summary(root: Path) -> dict:
     path = root / SUMMARY
     if not path.is_file():
-        raise EccoError(f"{path} is missing: run notebook 09 (`ecco reproduce --only 09`)")
+        raise EccoError(f"{path} is missing: run notebook 10 (`ecco reproduce --only 10`)")
     return json.loads(path.read_text())
 
 
@@ -104,6 +112,28 @@ def _num(value, digits: int = 3) -> str:
 def _diff(p: dict) -> str:
     interval = "no interval" if p["ci_low_pp"] is None else f"{p['ci_low_pp']:+.2f} to {p['ci_high_pp']:+.2f}"
     return f"{p['difference_pp']:+.2f} pp ({interval}), {p['wins']}/{p['ties']}/{p['losses']} W/T/L"
+
+
+def _faithfulness(rq4: dict, chosen: str) -> str:
+    parts = []
+    for source, label in (("ecco", "ecco's answers"), (chosen, f"{chosen} greedy"), ("teacher (reference)", "teacher")):
+        r = rq4.get(source)
+        if r and r["claims"]:
+            interval = "" if r["ci_low_pct"] is None else f" ({r['ci_low_pct']:.2f} to {r['ci_high_pct']:.2f})"
+            parts.append(f"{label}: {r['supported_pct']:.2f} %{interval} of checkable claims supported, chance "
+                         f"{r['chance_pct']:.2f} %")
+    return "; ".join(parts) if parts else "no answer made a checkable claim"
+
+
+def _faithfulness_verdict(r: dict | None) -> str:
+    """yes: at the paper's level (>= 90 % supported); partly: above chance (interval above it);
+    no: not above chance."""
+    if not r or not r["claims"] or r["supported_pct"] is None:
+        return "not measured"
+    if r["supported_pct"] >= 90:
+        return "yes"
+    above = r["ci_low_pct"] if r["ci_low_pct"] is not None else r["supported_pct"]
+    return "partly" if r["chance_pct"] is not None and above > r["chance_pct"] else "no"
 
 
 def claims_table(summary: dict) -> str:
@@ -139,7 +169,8 @@ def claims_table(summary: dict) -> str:
          "no answer had well-formed intents", "09", "rq3/intent_alignment_summary.csv",
          _verdict(align["gap"], align["gap_ci_low"]) if align else "not measured"),
         ("RQ4", "the reasoning is faithful to compiler behaviour (~91 % by five LLM judges)",
-         "not measured yet (issue 13: claims checked against the compiler)", "—", "—", "not measured"),
+         _faithfulness(summary["rq4"], rq2["chosen"]), "10", "rq4/rates.csv",
+         _faithfulness_verdict(summary["rq4"].get("ecco"))),
     ]
     lines = ["| RQ | the paper's claim | measured here (LLVM 19) | notebook | results/ | reproduces |",
              "|---|---|---|---|---|---|"]

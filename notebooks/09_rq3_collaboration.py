@@ -34,7 +34,6 @@ from ecco_lib.comparison import method_intervals, paired_against, table1
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import best_so_far, status_counts, write_table
 from ecco_lib.plots import plot_best_so_far, plot_intent_alignment, plot_paired_differences
-from ecco_lib.summary import claims_table, write_summary
 
 cfg = load_profile(profile)
 root = output_root()
@@ -118,9 +117,3 @@ for example in examples:
                      f"category mass: {json.dumps({k: round(v, 2) for k, v in example['category_mass'].items()})}"))
     print(example["reasoning"])
 
-# %% [markdown]
-# The headline numbers of RQ1–RQ3 as data (`results/summary.json`) and the README's claims table rendered from them.
-
-# %%
-summary = write_summary(root)
-Markdown(claims_table(summary))

@@ -80,6 +80,9 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert len(pd.read_csv(tmp_path / "results" / "rq1" / "results.csv")) == len(table1_methods) * 2
     assert (tmp_path / "results" / "rq3" / "found_by.csv").is_file()
     assert (tmp_path / "figures" / "rq3_best_so_far.png").stat().st_size > 20_000
+    rates = pd.read_csv(tmp_path / "results" / "rq4" / "rates.csv").set_index("source")
+    assert rates.loc["teacher (reference)", "supported_share"] == 1.0  # the check agrees with the teacher's own text
+    assert rates.loc["teacher (reference)", "chance_share"] < 0.7 and rates.loc["teacher (reference)", "answers"] == 2
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["rq1"]["methods"] == len(table1_methods) and summary["rq3"]["cells"] == 2
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched
