@@ -293,3 +293,23 @@ def plot_faithfulness(rates: pd.DataFrame, path: str | os.PathLike) -> Path:
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("is the reasoning faithful to the compiler?")
     return _save(fig, path)
+
+
+def plot_runtime(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """RQ5: measured speed-up over -O3 (log scale, 95 % interval) against I_O3 (%), one point per
+    (method, program); the -O3 noise control is drawn at x = 0. ``table``:
+    :func:`ecco_lib.runtime.time_methods`'s speed-ups."""
+    data = table[table["label"] != "-O3"].assign(i_o3_pct=lambda d: 100 * d["i_o3"].fillna(0.0))
+    fig = Figure(figsize=(7.5, 4.8))
+    ax = fig.subplots()
+    sns.scatterplot(data=data, x="i_o3_pct", y="speedup", hue="label", style="suite", s=45, ax=ax)
+    ax.errorbar(data["i_o3_pct"], data["speedup"], yerr=[(data["speedup"] - data["ci_low"]).clip(lower=0),
+                                                          (data["ci_high"] - data["speedup"]).clip(lower=0)],
+                fmt="none", ecolor="grey", alpha=0.4, lw=0.8)
+    ax.axhline(1, color="grey", lw=1, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("I_O3 of the best sequence (%, llvm-mca cycles)")
+    ax.set_ylabel("measured speed-up over -O3 (CPU time)")
+    ax.legend(fontsize=6, ncol=2, loc="best")
+    ax.set_title("cycle gains against measured speed")
+    return _save(fig, path)

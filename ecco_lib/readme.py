@@ -181,6 +181,18 @@ def rq4(root: Path, profile) -> str:
                    "95 % CI", "chance", "reasoning not read"], rows) + "\n"
 
 
+def rq5(root: Path, profile) -> str:
+    """Notebook 11: every method's best sequence timed against -O3."""
+    summary = _read(root, "rq5/summary.csv")
+    rows = [[f"`{r['method']}`", str(int(r["programs"])), f"{r['median_speedup']:.3f}",
+             f"{int(r['faster'])}/{int(r['same'])}/{int(r['slower'])}",
+             f"{int(r['improvements_slower'])}/{int(r['improvements'])}",
+             "–" if pd.isna(r["spearman_i_o3_speedup"]) else f"{r['spearman_i_o3_speedup']:+.2f}"]
+            for _, r in summary.iterrows()]
+    return _table(["method", "programs", "median speed-up over -O3", "faster/same/slower",
+                   "cycle improvements that run slower", "Spearman (I_O3, speed-up)"], rows) + "\n"
+
+
 def claims(root: Path, profile) -> str:
     from ecco_lib.summary import claims_table, load_summary
 
@@ -188,7 +200,7 @@ def claims(root: Path, profile) -> str:
 
 
 BLOCKS = {"claims": claims, "dataset": dataset, "training": training, "tuning": tuning, "inference": inference,
-          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4}
+          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4, "rq5": rq5}
 
 
 def render(text: str, root: Path, profile) -> str:

@@ -28,6 +28,7 @@ NOTEBOOKS = (
     "08_rq2_training",
     "09_rq3_collaboration",
     "10_rq4_faithfulness",
+    "11_rq5_runtime",
 )
 
 

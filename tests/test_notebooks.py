@@ -83,6 +83,9 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     rates = pd.read_csv(tmp_path / "results" / "rq4" / "rates.csv").set_index("source")
     assert rates.loc["teacher (reference)", "supported_share"] == 1.0  # the check agrees with the teacher's own text
     assert rates.loc["teacher (reference)", "chance_share"] < 0.7 and rates.loc["teacher (reference)", "answers"] == 2
+    speed = pd.read_csv(tmp_path / "results" / "rq5" / "speedups.csv")
+    assert {"-O3", "-O3 (again)", "ecco", "ga"} <= set(speed["label"]) and speed["program"].nunique() == 2
+    assert (pd.read_csv(tmp_path / "results" / "rq5" / "runs.csv").groupby(["program", "label"]).size() == 3).all()
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["rq1"]["methods"] == len(table1_methods) and summary["rq3"]["cells"] == 2
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched
