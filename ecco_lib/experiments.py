@@ -181,19 +181,22 @@ def _sorted(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     return frame.sort_values([*CELL_KEY, *extra], kind="stable").reset_index(drop=True)
 
 
-def cell_fingerprint(optimizer, settings: dict) -> str:
+def cell_fingerprint(optimizer, settings: dict, measure: str = "cycles") -> str:
     """The ``settings`` column of a cell: the method's settings and, when the optimizer names them
     (``inputs()``: e.g. the training evidence's digest, the strategist's weights, the prior), the
-    digests of the files its result depends on, so a cell is rerun when one of them changed."""
+    digests of the files its result depends on, so a cell is rerun when one of them changed; a
+    measure other than cycles is part of it too."""
     from ecco_lib.search import settings_fingerprint
 
     inputs = getattr(optimizer, "inputs", None)
-    return settings_fingerprint({**settings, "inputs": inputs()} if inputs is not None else settings)
+    settings = {**settings, "inputs": inputs()} if inputs is not None else dict(settings)
+    return settings_fingerprint(settings if measure == "cycles" else {**settings, "measure": measure})
 
 
 def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: int, seeds: Sequence[int],
                 evaluator: Evaluator, results_path: str | os.PathLike, trace_path: str | os.PathLike,
-                settings: dict | None = None, threads: int = 1, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                settings: dict | None = None, threads: int = 1, progress: bool = True,
+                measure: str = "cycles") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every (method, program, seed) cell at ``budget`` evaluations and return (results, trace).
 
     ``settings`` is the profile's ``search.methods`` mapping (method name -> settings section).
@@ -203,7 +206,9 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     -O3 reference of each program is measured once, outside every budget. ``threads`` cells run
     at a time (they share the evaluator's workers and cache); the tables' order does not depend on it.
     A learned method's ``offline(evaluator)`` stage runs (or loads) first, so its cost is in its
-    ``extra`` (``offline_*``), never in a cell's seconds.
+    ``extra`` (``offline_*``), never in a cell's seconds. ``measure`` is the Objective's
+    (:data:`~ecco_lib.search.objective.MEASURES`; with ``runtime`` the cycle columns hold
+    microseconds of run time, and the cells are distinct from the cycle ones).
     """
     from ecco_lib.search import Objective, make_optimizer
 
@@ -213,7 +218,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     if not methods or not seeds or not programs:
         raise EccoError("run_methods needs at least one method, one seed and one program")
     built = {m: make_optimizer(m, settings) for m in dict.fromkeys(methods)}
-    fingerprints = {m: cell_fingerprint(o, s) for m, (o, s) in built.items()}
+    fingerprints = {m: cell_fingerprint(o, s, measure) for m, (o, s) in built.items()}
 
     existing = _read_existing(results_path)
     rows = existing.to_dict("records") if existing is not None else []
@@ -239,7 +244,7 @@ def run_methods(programs: Sequence[Program], methods: Sequence[str], *, budget: 
     def run(cell) -> None:
         method, program, seed = cell
         optimizer, _ = built[method]
-        objective = Objective(program, evaluator, budget, o3=o3[program.uri])
+        objective = Objective(program, evaluator, budget, o3=o3[program.uri], measure=measure)
         result = optimizer.optimize(program, objective, seed)
         row, trace = _cell_rows(result, program, fingerprints[method], evaluator)
         with lock:

@@ -178,3 +178,22 @@ def runtime_summary(table: pd.DataFrame) -> pd.DataFrame:
                      "improvements": len(improved), "improvements_slower": int((improved["verdict"] == "slower").sum()),
                      "spearman_i_o3_speedup": rho})
     return pd.DataFrame(rows).sort_values("median_speedup", ascending=False).reset_index(drop=True)
+
+
+def compare_objectives(programs: Sequence, cycle_results: pd.DataFrame, runtime_results: pd.DataFrame, *,
+                       rounds: int, seed: int = 0, timeout_s: float = 20.0, progress: bool = True) -> pd.DataFrame:
+    """Per runnable program and method of ``runtime_results``: the best sequence the search found
+    when it minimized measured run time, and the one it found minimizing cycles (from
+    ``cycle_results``), both timed against -O3 in the same interleaved rounds (labels
+    ``<method> (runtime)``, ``<method> (cycles)``). A search's own run-time measurements are
+    few and noisy, so its winner is re-timed here rather than trusted."""
+    from tqdm import tqdm
+
+    rows = []
+    for program in tqdm([p for p in programs if p.runnable], desc="objectives", disable=not progress):
+        runtime_best, cycle_best = best_sequences(runtime_results, program.uri), best_sequences(cycle_results, program.uri)
+        sequences = {f"{m} (runtime)": s for m, s in runtime_best.items()}
+        sequences.update({f"{m} (cycles)": cycle_best[m] for m in runtime_best if m in cycle_best})
+        runs, _ = time_sequences(program, sequences, rounds=rounds, seed=seed, timeout_s=timeout_s)
+        rows.append(speedups(runs, seed=seed).assign(program=program.uri, suite=program.suite))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -55,8 +55,8 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert set(table1["method"]) == table1_methods and "average" in table1
     paired = pd.read_csv(tmp_path / "results" / "rq1" / "paired_ecco.csv")
     assert set(paired["baseline"]) == table1_methods - {"ecco"}
-    models = sorted(p.name.split("-")[0] for p in (tmp_path / "results" / "baselines").glob("*.json"))
-    assert models == ["cfsat", "comptuner", "grace", "pdcat"]  # the learned baselines' offline models
+    models = sorted(p.stem.rsplit("-", 1)[0] for p in (tmp_path / "results" / "baselines").glob("*.json"))
+    assert models == ["cfsat", "comptuner", "grace", "knn", "pdcat", "prior-top-n"]  # offline models (08: the policies)
     assert (tmp_path / "figures" / "rq1_best_so_far.png").stat().st_size > 20_000
     rq2 = pd.read_csv(tmp_path / "results" / "rq2" / "modes.csv")
     greedy = rq2[rq2["mode"] == "greedy"]
@@ -86,6 +86,9 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     speed = pd.read_csv(tmp_path / "results" / "rq5" / "speedups.csv")
     assert {"-O3", "-O3 (again)", "ecco", "ga"} <= set(speed["label"]) and speed["program"].nunique() == 2
     assert (pd.read_csv(tmp_path / "results" / "rq5" / "runs.csv").groupby(["program", "label"]).size() == 3).all()
+    objectives = pd.read_csv(tmp_path / "results" / "rq5" / "objectives.csv")
+    assert {"ecco (runtime)", "ga (runtime)", "ecco (cycles)", "ga (cycles)"} <= set(objectives["label"])
+    assert (pd.read_csv(tmp_path / "results" / "rq5" / "runtime_search.csv")["evaluations"] <= 4).all()
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["rq1"]["methods"] == len(table1_methods) and summary["rq3"]["cells"] == 2
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched

@@ -76,3 +76,25 @@ def test_unknown_passes_are_bad_input_not_a_counted_failure(small_program, evalu
     with pytest.raises(UnknownPassError):
         objective.evaluate([("sroa", "no-such-pass")])
     assert objective.used == 0
+
+
+def test_a_runtime_objective_minimizes_measured_microseconds(session_cache, tmp_path):
+    from ecco_lib.benchmarks import resolve
+    from ecco_lib.llvm import CheckSettings, Evaluator
+    from ecco_lib.search import make_optimizer
+
+    program = resolve("ecco://telecom/crc", cache=session_cache)[0]
+    with Evaluator(cache=tmp_path / "cache", jobs=2, check=True, check_settings=CheckSettings(repeats=3)) as ev:
+        objective = Objective(program, ev, 6, measure="runtime")
+        cycles = Objective(program, ev, 6)
+        assert objective.cycles_O3 == round(objective.o3.runtime_s * 1e6) and objective.cycles_O3 != cycles.cycles_O3
+        optimizer, _ = make_optimizer("rio", {"rio": {"min_length": 2, "max_length": 6, "batch": 6}})
+        result = optimizer.optimize(program, objective, seed=0)
+        assert result.evaluations == 6 and result.found
+        ok = [row for row in result.trace if row["status"] == "ok"]
+        assert result.best_cycles == min(row["cycles"] for row in ok) and all(isinstance(r["cycles"], int) for r in ok)
+        with pytest.raises(EccoError, match="unknown measure"):
+            Objective(program, ev, 6, measure="energy")
+    with Evaluator(cache=tmp_path / "cache", jobs=1, check=False) as unchecked:
+        with pytest.raises(EccoError, match="needs a runnable program and checked builds"):
+            Objective(program, unchecked, 6, measure="runtime")

@@ -22,6 +22,9 @@ from ecco_lib.llvm.passes import parse_sequence
 from ecco_lib.llvm.pipeline import Pipeline
 
 PassSequence = tuple[str, ...]
+#: What an Objective minimizes: llvm-mca cycles (the paper's metric), or the measured run time of
+#: the checked build (median wall time of the profile's ``check.repeats`` runs, in microseconds).
+MEASURES = ("cycles", "runtime")
 #: Trace columns that are the same for every rerun with the same seed (timing and cache state aside).
 TRACE_KEY = ("evaluation", "sequence", "status", "cycles", "best_cycles")
 
@@ -110,12 +113,21 @@ class Objective:
 
     ``o3``: the program's -O3 measurement if the caller already has it (else measured here, once,
     outside the budget). Sequences are canonicalized (:func:`~ecco_lib.llvm.passes.parse_sequence`)
-    before they are counted, so two spellings of one sequence count once.
+    before they are counted, so two spellings of one sequence count once. ``measure``
+    (:data:`MEASURES`): with ``runtime`` every "cycles" value (trace, best, -O3) is the measured
+    run time in microseconds instead, and an ``ok`` row without a run time is status ``no-runtime``.
     """
 
-    def __init__(self, program, evaluator: Evaluator, budget: int, *, o3: Measurement | None = None):
+    def __init__(self, program, evaluator: Evaluator, budget: int, *, o3: Measurement | None = None,
+                 measure: str = "cycles"):
         if isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0:
             raise EccoError(f"the evaluation budget must be a positive whole number (got {budget!r})")
+        if measure not in MEASURES:
+            raise EccoError(f"unknown measure '{measure}' (known: {', '.join(MEASURES)})")
+        if measure == "runtime" and not (evaluator.check and program.runnable):
+            raise EccoError(f"a runtime objective needs a runnable program and checked builds (check.enabled); "
+                            f"{program.uri} is {'not runnable' if not program.runnable else 'not checked'}")
+        self.measure = measure
         self.program = program
         self.evaluator = evaluator
         self.budget = budget
@@ -139,9 +151,20 @@ class Objective:
     def exhausted(self) -> bool:
         return self.remaining <= 0
 
+    def _value(self, row: Measurement) -> tuple[str, int | None]:
+        """(status, the measured value) of an evaluation under :attr:`measure`."""
+        if not row.ok:
+            return row.status, None
+        if self.measure == "cycles":
+            return row.status, row.cycles
+        if row.runtime_s is None:
+            return "no-runtime", None
+        return row.status, round(row.runtime_s * 1e6)
+
     @property
     def cycles_O3(self) -> int | None:
-        return self.o3.cycles if self.o3.ok else None
+        """The -O3 reference under :attr:`measure` (cycles, or microseconds of run time)."""
+        return self._value(self.o3)[1]
 
     def seen(self, sequence: Sequence[str]) -> Evaluation | None:
         """The evaluation of ``sequence`` if it was already counted (free to ask)."""
@@ -167,12 +190,12 @@ class Objective:
         return self.evaluate([sequence])[0]
 
     def _record(self, sequence: PassSequence, row: Measurement, elapsed: float) -> None:
-        evaluation = Evaluation(len(self._seen) + 1, sequence, row.status, row.cycles if row.ok else None,
-                                row.cached, row.error)
+        status, value = self._value(row)
+        evaluation = Evaluation(len(self._seen) + 1, sequence, status, value, row.cached, row.error)
         self._seen[sequence] = evaluation
         if evaluation.ok and (self._best is None or (evaluation.cost, len(sequence)) < (self._best.cost, len(self._best.sequence))):
             self._best = evaluation
-        self._trace.append({"evaluation": evaluation.index, "sequence": ",".join(sequence), "status": row.status,
+        self._trace.append({"evaluation": evaluation.index, "sequence": ",".join(sequence), "status": status,
                             "cycles": evaluation.cycles, "cost": evaluation.cost,
                             "best_cycles": self._best.cycles if self._best else None,
                             "cached": row.cached, "seconds": elapsed})
