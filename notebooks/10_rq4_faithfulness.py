@@ -34,7 +34,6 @@ from ecco_lib.experiments import write_table
 from ecco_lib.faithfulness.judges import agreement, judges_from_profile
 from ecco_lib.faithfulness.review import answers_to_review, evidence_verdicts, judge_all, rates_table, review
 from ecco_lib.plots import plot_faithfulness
-from ecco_lib.summary import claims_table, write_summary
 from ecco_lib.teachers import EvidenceTeacher
 
 cfg = load_profile(profile)
@@ -95,9 +94,3 @@ else:
     display(Markdown("No judge is configured (`rq4.judges` is empty): offline, the evidence check above is the only "
                      "rating, and no judge's verdict is invented."))
 
-# %% [markdown]
-# The headline numbers of RQ1–RQ4 as data (`results/summary.json`) and the README's claims table rendered from them.
-
-# %%
-summary = write_summary(root)
-Markdown(claims_table(summary))

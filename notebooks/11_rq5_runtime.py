@@ -23,13 +23,14 @@
 profile = "default"
 
 # %%
-from IPython.display import Image
+from IPython.display import Image, Markdown
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import run_methods, write_table
 from ecco_lib.plots import plot_runtime
 from ecco_lib.runtime import compare_objectives, quiet_core, runtime_summary, time_methods
+from ecco_lib.summary import claims_table, write_summary
 
 cfg = load_profile(profile)
 root = output_root()
@@ -84,3 +85,10 @@ objectives = compare_objectives(runnable, results, runtime_results, rounds=rq5["
 write_table(objectives, out / "objectives.csv")
 objectives.groupby("label")[["speedup"]].median().join(
     objectives.groupby("label")["verdict"].value_counts().unstack(fill_value=0)).round(3)
+
+# %% [markdown]
+# The headline numbers of RQ1–RQ5 as data (`results/summary.json`) and the README's claims table rendered from them.
+
+# %%
+summary = write_summary(root)
+Markdown(claims_table(summary))
