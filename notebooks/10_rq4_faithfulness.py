@@ -28,9 +28,8 @@ import pandas as pd
 from IPython.display import Image, Markdown
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
-from ecco_lib.collaboration import rq3_cells
 from ecco_lib.config import load_profile, output_root
-from ecco_lib.experiments import write_table
+from ecco_lib.experiments import run_methods, write_table
 from ecco_lib.faithfulness.judges import agreement, judges_from_profile
 from ecco_lib.faithfulness.review import answers_to_review, evidence_verdicts, judge_all, rates_table, review
 from ecco_lib.plots import plot_faithfulness
@@ -43,8 +42,11 @@ ev = cfg.evaluator(check=False)
 rq1 = cfg["rq1"]
 programs = {p.uri: p for p in cap_per_suite(resolve_all(rq1["programs"], cache=ev.cache, split=rq1["split"]),
                                             rq1["per_suite"])}
-cells, _ = rq3_cells(cfg, ev, root)
-answers = answers_to_review(root, cells[cells["method"] == "ecco"])
+cells, _ = run_methods(list(programs.values()), ["ecco"], budget=cfg["search"]["budget"], seeds=rq1["seeds"],
+                       evaluator=ev, settings=cfg["search"]["methods"],
+                       results_path=root / "results" / "inference" / "results.csv",
+                       trace_path=root / "results" / "inference" / "trace.csv")  # notebook 06's cells
+answers = answers_to_review(root, cells)
 answers = answers[answers["program"].isin(programs)].reset_index(drop=True)
 answers.groupby("source", sort=False).size().rename("answers")
 
@@ -53,7 +55,7 @@ answers.groupby("source", sort=False).size().rename("answers")
 
 # %%
 teacher = EvidenceTeacher(seed=cfg.seed, concise=cfg["dataset"]["teacher"].get("concise", False))
-best = cells[(cells["method"] == "ecco") & cells["sequence"].notna()]
+best = cells[cells["sequence"].notna()]
 references = {r.program: r.sequence.split(",") for r in best.itertuples() if r.program in programs}
 per_answer, claims = review(answers, programs, ev, seed=cfg.seed, chance_draws=cfg["rq4"]["chance_draws"],
                             teacher=teacher, references=references)
