@@ -131,8 +131,8 @@ def _faithfulness(rq4: dict, chosen: str) -> str:
 
 
 def _faithfulness_verdict(r: dict | None) -> str:
-    """yes: at the paper's level (>= 90 % supported); partly: above chance (interval above it);
-    no: not above chance."""
+    """Of ``ecco``'s answers (else the chosen strategist's greedy ones): yes at the paper's level
+    (>= 90 % supported); partly above chance (interval above it); no otherwise."""
     if not r or not r["claims"] or r["supported_pct"] is None:
         return "not measured"
     if r["supported_pct"] >= 90:
@@ -196,7 +196,7 @@ def claims_table(summary: dict) -> str:
          _verdict(align["gap"], align["gap_ci_low"]) if align else "not measured"),
         ("RQ4", "the reasoning is faithful to compiler behaviour (~91 % by five LLM judges)",
          _faithfulness(summary["rq4"], rq2["chosen"]), "10", "rq4/rates.csv",
-         _faithfulness_verdict(summary["rq4"].get("ecco"))),
+         _faithfulness_verdict(summary["rq4"].get("ecco") or summary["rq4"].get(rq2["chosen"]))),
         ("RQ5 (ours)", "lower llvm-mca cycles mean a faster program (assumed by the paper's metric)",
          _speed(summary["rq5"]), "11", "rq5/summary.csv", _speed_verdict(summary["rq5"].get("ecco"))),
     ]

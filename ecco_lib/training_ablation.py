@@ -42,7 +42,14 @@ CHOSEN = "chosen"
 
 
 def chosen_strategist(root: Path) -> str:
-    """The run name notebook 06 chose (``sft-full`` or ``grpo-full``)."""
+    """The run name notebook 06 chose (``sft-full`` or ``grpo-full``), from its committed table
+    ``results/inference/adapter_choice.csv`` (else ``results/models/strategist.json``)."""
+    table = root / "results" / "inference" / "adapter_choice.csv"
+    if table.is_file():
+        choice = pd.read_csv(table)
+        chosen = choice.loc[choice["chosen"].astype(bool), "candidate"]
+        if len(chosen) == 1:
+            return str(chosen.iloc[0])
     path = root / ADAPTER_CHOICE
     if not path.is_file():
         raise EccoError(f"{path} is missing: run notebook 06 first (`ecco reproduce --only 06`)")

@@ -1,8 +1,10 @@
 """The README's measured numbers are the committed results: every ``<!-- results:NAME -->`` block
-is rendered from the tables under results/ (``python -m ecco_lib.readme``)."""
+is rendered from the tables under results/ (``python -m ecco_lib.readme``), the claims table from
+results/summary.json, and summary.json from those tables."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 from ecco_lib.config import load_profile
@@ -26,3 +28,23 @@ def test_a_changed_number_in_a_block_is_caught(tmp_path):
     changed = text.replace(block, block.replace("56.0", "56.1", 1))
     assert changed != text and stale_blocks(changed, REPO, load_profile("default")) == ["rq1"]
     assert render(changed, REPO, load_profile("default")) == text
+
+
+def test_the_claims_table_is_rendered_from_summary_json_and_a_changed_number_fails():
+    from ecco_lib.summary import claims_table, load_summary
+
+    text = README.read_text()
+    summary = load_summary(REPO)
+    assert claims_table(summary) in text
+    changed = copy.deepcopy(summary)
+    changed["rq1"]["vs_ga"]["difference_pp"] += 0.01
+    assert claims_table(changed) not in text
+    changed = copy.deepcopy(summary)
+    changed["rq3"]["vs_llm_alone"]["ci_low_pp"] -= 0.01
+    assert claims_table(changed) not in text
+
+
+def test_summary_json_agrees_with_the_committed_result_tables():
+    from ecco_lib.summary import collect, load_summary
+
+    assert collect(REPO) == load_summary(REPO), "results/summary.json is stale: rerun notebook 11"
