@@ -25,7 +25,6 @@ profile = "default"
 # %%
 import json
 
-import pandas as pd
 from IPython.display import Image, Markdown
 
 from ecco_lib import collaboration

@@ -24,7 +24,6 @@
 profile = "default"
 
 # %%
-import pandas as pd
 from IPython.display import Image, Markdown
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
