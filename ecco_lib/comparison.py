@@ -105,6 +105,13 @@ def paired_against(results: pd.DataFrame, method: str = "ecco", baselines: Seque
     return pd.DataFrame(rows).sort_values("mean_difference").reset_index(drop=True)
 
 
+def in_points(paired: pd.DataFrame) -> pd.DataFrame:
+    """:func:`paired_against`'s table as shown: differences and interval in percentage points,
+    wins / ties / losses and missing cells, rounded to 2 decimals."""
+    shown = paired.assign(**{c: 100 * paired[c] for c in ("mean_difference", "ci_low", "ci_high")})
+    return shown[["baseline", "mean_difference", "ci_low", "ci_high", "wins", "ties", "losses", "missing"]].round(2)
+
+
 def sample_efficiency(curves: pd.DataFrame, at: Sequence[int] = (10, 30, 100)) -> pd.DataFrame:
     """Headline I_O3 (%) of the best found after each number of evaluations in ``at`` (NaN before
     a first valid sequence counts as 0), from :func:`~ecco_lib.experiments.best_so_far`'s table."""

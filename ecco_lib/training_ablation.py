@@ -101,11 +101,14 @@ def search_cells(profile, evaluator, root: Path, strategists: Sequence[str]) -> 
 
 
 def _interval(values: np.ndarray, seed: int, resamples: int = 10_000) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean (scipy); a constant sample is its own interval, fewer
+    than two values have none (NaN)."""
     from scipy.stats import bootstrap
 
-    if len(values) < 2 or np.all(values == values[0]):
-        return (float(values[0]), float(values[0])) if len(values) and np.all(values == values[0]) \
-            else (float("nan"), float("nan"))
+    if len(values) and np.all(values == values[0]):
+        return float(values[0]), float(values[0])
+    if len(values) < 2:
+        return float("nan"), float("nan")
     ci = bootstrap((values,), np.mean, n_resamples=resamples, method="percentile",
                    random_state=np.random.default_rng(seed)).confidence_interval
     return float(ci.low), float(ci.high)

@@ -28,8 +28,8 @@ import pandas as pd
 from IPython.display import Image
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
-from ecco_lib.comparison import (beside_paper, budget_audit, cost_table, method_intervals, paired_against,
-                                 sample_efficiency, table1)
+from ecco_lib.comparison import (beside_paper, budget_audit, cost_table, in_points, method_intervals,
+                                 paired_against, sample_efficiency, table1)
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import best_so_far, run_methods, status_counts, write_table
 from ecco_lib.plots import plot_best_so_far, plot_method_intervals, plot_paired_differences
@@ -100,8 +100,7 @@ Image(filename=str(plot_paired_differences(paired.assign(method="ecco - " + pair
                                            title="ECCO minus each baseline, same cells")))
 
 # %%
-paired.assign(**{c: 100 * paired[c] for c in ("mean_difference", "ci_low", "ci_high")})[
-    ["baseline", "mean_difference", "ci_low", "ci_high", "wins", "ties", "losses", "missing"]].round(2)
+in_points(paired)
 
 # %% [markdown]
 # Sample efficiency: the best I_O3 found so far against evaluations spent (mean over cells, 95 % band) ...

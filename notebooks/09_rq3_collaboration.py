@@ -29,7 +29,7 @@ from IPython.display import Image, Markdown
 
 from ecco_lib import collaboration
 from ecco_lib.atomic import write_json
-from ecco_lib.comparison import method_intervals, paired_against, table1
+from ecco_lib.comparison import in_points, method_intervals, paired_against, table1
 from ecco_lib.config import load_profile, output_root
 from ecco_lib.experiments import best_so_far, status_counts, write_table
 from ecco_lib.plots import plot_best_so_far, plot_intent_alignment, plot_paired_differences
@@ -71,8 +71,7 @@ Image(filename=str(plot_paired_differences(paired.assign(method="ecco - " + pair
                                            title="ECCO minus the LLM alone and the ablations, same cells")))
 
 # %%
-paired.assign(**{c: 100 * paired[c] for c in ("mean_difference", "ci_low", "ci_high")})[
-    ["baseline", "mean_difference", "ci_low", "ci_high", "wins", "ties", "losses", "missing"]].round(2)
+in_points(paired)
 
 # %% [markdown]
 # Best I_O3 so far against evaluations spent: where the LLM-alone curves stop, the tactician keeps improving.
