@@ -56,8 +56,9 @@ answers.groupby("source", sort=False).size().rename("answers")
 teacher = EvidenceTeacher(seed=cfg.seed, concise=cfg["dataset"]["teacher"].get("concise", False))
 best = cells[cells["sequence"].notna()]
 references = {r.program: r.sequence.split(",") for r in best.itertuples() if r.program in programs}
+measured = {}  # (program, sequence) -> evidence, shared with the judges below
 per_answer, claims = review(answers, programs, ev, seed=cfg.seed, chance_draws=cfg["rq4"]["chance_draws"],
-                            teacher=teacher, references=references)
+                            teacher=teacher, references=references, measured=measured)
 write_table(per_answer, out / "answers.csv")
 write_table(claims, out / "claims.csv")
 per_answer.groupby(["source", "parse", "evidence"]).size().rename("answers").reset_index()
@@ -86,7 +87,7 @@ shown[shown["answer"] == shown["answer"].min()][["pass", "kind", "value", "text"
 # %%
 specs = judges_from_profile(cfg["rq4"]["judges"])
 if specs:
-    judgements = judge_all(answers, per_answer, programs, specs, ev)
+    judgements = judge_all(answers, per_answer, programs, specs, ev, measured)
     write_table(judgements, out / "judgements.csv")
     write_table(agreement(judgements, evidence_verdicts(per_answer)), out / "agreement.csv")
     display(judgements.groupby(["judge", "status"]).size().rename("answers").reset_index())

@@ -42,14 +42,17 @@ CLAIM_COLUMNS = ["answer", "source", "program", "kind", "position", "pass", "val
 
 
 def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, chance_draws: int = 20,
-           teacher=None, references: dict | None = None, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+           teacher=None, references: dict | None = None, measured: dict | None = None,
+           progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per answer, per claim) tables. Per answer: parse status, claims, units and unmapped units
     of its reasoning, the evidence status, verdict counts and the chance counts. ``teacher`` (an
     :class:`~ecco_lib.teachers.EvidenceTeacher`) adds one reference answer per program of
     ``references`` (program URI -> a sequence, e.g. ``ecco``'s final best): the teacher's text for
-    that sequence's measured evidence, which the check must score fully supported."""
+    that sequence's measured evidence, which the check must score fully supported. ``measured``
+    (program URI, sequence) -> :func:`measure_sequence`'s result, filled in as sequences are
+    measured: pass the same dict to :func:`judge_all` so nothing is measured twice."""
     answer_rows, claim_rows = [], []
-    measured: dict[tuple[str, tuple], tuple] = {}
+    measured = {} if measured is None else measured
 
     def one(index, source, program_uri, text):
         row = {"answer": index, "source": source, "program": program_uri}
@@ -118,16 +121,22 @@ def rates_table(per_answer: pd.DataFrame, seed: int = 0, resamples: int = 10_000
     return pd.DataFrame(rows)
 
 
-def judge_all(answers: pd.DataFrame, per_answer: pd.DataFrame, programs: dict, specs, evaluator) -> pd.DataFrame:
+def judge_all(answers: pd.DataFrame, per_answer: pd.DataFrame, programs: dict, specs, evaluator,
+              measured: dict | None = None) -> pd.DataFrame:
     """Every judge of ``specs`` on every parsed answer (not the teacher's reference), each beside
     the measured evidence of its sequence; one row per (answer, judge) with the judgement's
-    status. ``answers`` is the table :func:`review` was given (its row ``i`` is answer ``i``)."""
+    status. ``answers`` is the table :func:`review` was given (its row ``i`` is answer ``i``);
+    ``measured`` is the dict :func:`review` filled (a sequence missing from it is measured here)."""
     from ecco_lib.faithfulness.judges import judge_answer
 
+    measured = {} if measured is None else measured
     rows = []
     for row in per_answer[(per_answer["parse"] == "ok") & (per_answer["source"] != TEACHER)].itertuples():
         text = answers.iloc[int(row.answer)]["text"]
-        record, status = measure_sequence(programs[row.program], parse_response(text).sequence, evaluator)
+        key = (row.program, parse_response(text).sequence)
+        if key not in measured:
+            measured[key] = measure_sequence(programs[row.program], key[1], evaluator)
+        record, status = measured[key]
         for spec in specs:
             judgement = judge_answer(spec, text, record) if record is not None else None
             rows.append({"answer": row.answer, "source": row.source, "program": row.program, "judge": spec.name,
