@@ -151,6 +151,22 @@ def policies(root: Path, profile) -> str:
                    "W/T/L"], rows) + "\n"
 
 
+def strategists(root: Path, profile) -> str:
+    """``perf/strategist_policies.py``: several strategists' Best-of-N against the same policies,
+    per split, with the median generation cost per program."""
+    table = _read(root, "perf/strategist_policies.csv")
+    rows = []
+    for (name, split), group in table.groupby(["strategist", "split"], sort=False):
+        by = group.set_index("policy")
+        cost = "cached" if by["generation_s"].iloc[0] < 0.5 else f"{by['generation_s'].iloc[0]:.0f} s"
+        rows.append([f"`{name}`", split, str(int(by["programs"].iloc[0])), f"{by['strategist (%)'].iloc[0]:.1f} %",
+                     *(f"{by.loc[p, 'difference (pp)']:+.1f} ({by.loc[p, 'ci_low']:+.1f}, {by.loc[p, 'ci_high']:+.1f}); "
+                       f"{_wtl(by.loc[p])}" for p in ("rio", "prior-top-n", "knn")),
+                     f"{cost}, {by['new_tokens'].iloc[0]:,.0f} tokens"])
+    return _table(["strategist", "split", "programs", "Best-of-N", "− `rio` (pp, 95 % CI; W/T/L)", "− `prior-top-n`",
+                   "− `knn`", "generation per program (median)"], rows) + "\n"
+
+
 def rq3(root: Path, profile) -> str:
     """Notebook 09: ``ecco`` against the LLM alone and the ablations; intents; who found the best."""
     paired = _read(root, "rq3/paired_ecco.csv")
@@ -199,8 +215,30 @@ def claims(root: Path, profile) -> str:
     return claims_table(load_summary(root)) + "\n"
 
 
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    parts = [f"{hours} h"] if hours else []
+    if rest >= 60 or hours:
+        parts.append(f"{rest // 60} min")
+    return " ".join(parts + [f"{rest % 60} s"])
+
+
+def timing(root: Path, profile) -> str:
+    """``ecco reproduce``: wall time per notebook of the default profile, empty and warm cache."""
+    times = _read(root, "reproduce_times.csv")
+    times = times[times["profile"] == "default"].pivot_table(index="notebook", columns="cache", values="seconds",
+                                                            sort=False)
+    states = [c for c in ("empty", "warm") if c in times]
+    rows = [[f"`{name}`", *(_duration(times.loc[name, c]) if pd.notna(times.loc[name, c]) else "–" for c in states)]
+            for name in times.index]
+    rows.append(["all notebooks", *(f"**{_duration(times[c].sum())}**" for c in states)])
+    return _table(["notebook", *(f"{c} cache" for c in states)], rows) + "\n"
+
+
 BLOCKS = {"claims": claims, "dataset": dataset, "training": training, "tuning": tuning, "inference": inference,
-          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4, "rq5": rq5}
+          "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4, "rq5": rq5, "timing": timing,
+          "strategists": strategists}
 
 
 def render(text: str, root: Path, profile) -> str:

@@ -3,6 +3,7 @@
 Later stages add their notebook to :data:`NOTEBOOKS`; each notebook takes the parameter
 ``profile``, and a stage that reuses finished work (the training notebooks) also ``force``. Executed copies go to ``results/executed/``; the notebooks write ``results/*.csv``
 and ``figures/*.png`` themselves through ``ecco_lib`` (all under ``$ECCO_OUTPUT_ROOT`` when set).
+Each finished notebook's wall time is recorded in :data:`TIMES`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ NOTEBOOKS = (
     "10_rq4_faithfulness",
     "11_rq5_runtime",
 )
+
+
+#: Wall seconds per (profile, notebook, cache state at the start of the invocation), under the output root.
+TIMES = Path("results") / "reproduce_times.csv"
 
 
 class NotebookFailed(Exception):
@@ -61,6 +66,37 @@ def forced(names: list[str], force: list[str] | None) -> set[str]:
     return chosen & set(names)
 
 
+def cache_state() -> str:
+    """``empty`` when the evaluation cache (``$ECCO_CACHE_DIR``) holds no entry, else ``warm``."""
+    from ecco_lib.llvm.cache import EvaluationCache
+
+    cache = EvaluationCache()
+    try:
+        return "warm" if any(cache.counts().values()) else "empty"
+    finally:
+        cache.close()
+
+
+def record_time(path: Path, profile: str, notebook: str, cache: str, seconds: float) -> Path:
+    """Replace the row of (``profile``, ``notebook``, ``cache``) in the table at ``path`` with
+    ``seconds`` (wall, rounded to 0.1) and today's UTC date; other rows stay. Rows in pipeline order."""
+    import datetime
+
+    import pandas as pd
+
+    from ecco_lib.experiments import write_table
+
+    columns = ["profile", "cache", "notebook", "seconds", "date"]
+    table = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=columns)
+    keep = ~((table["profile"] == profile) & (table["notebook"] == notebook) & (table["cache"] == cache))
+    row = {"profile": profile, "cache": cache, "notebook": notebook, "seconds": round(seconds, 1),
+           "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat()}
+    table = pd.concat([table[keep], pd.DataFrame([row])], ignore_index=True)
+    order = {n: i for i, n in enumerate(NOTEBOOKS)}
+    table = table.sort_values(["profile", "cache", "notebook"], key=lambda c: c.map(order) if c.name == "notebook" else c)
+    return write_table(table[columns].reset_index(drop=True), path)
+
+
 def run_notebooks(profile: str = "default", only: list[str] | None = None,
                   output_dir: Path | None = None, force: list[str] | None = None) -> list[Path]:
     """Execute the selected notebooks with ``profile``; return the executed copies' paths
@@ -72,6 +108,7 @@ def run_notebooks(profile: str = "default", only: list[str] | None = None,
     redo = forced(selected(only), force)
     output_dir = output_dir or output_root() / "results" / "executed"
     output_dir.mkdir(parents=True, exist_ok=True)
+    cache, times = cache_state(), output_root() / TIMES
     outputs = []
     for name in selected(only):
         source = NOTEBOOK_DIR / f"{name}.ipynb"
@@ -84,6 +121,8 @@ def run_notebooks(profile: str = "default", only: list[str] | None = None,
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(f"{name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                  f"(executed copy: {target})") from None
-        print(f"[reproduce] {name} done in {time.perf_counter() - start:.0f} s -> {target}", flush=True)
+        seconds = time.perf_counter() - start
+        record_time(times, profile, name, cache, seconds)
+        print(f"[reproduce] {name} done in {seconds:.0f} s -> {target}", flush=True)
         outputs.append(target)
     return outputs

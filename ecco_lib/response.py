@@ -240,14 +240,15 @@ SEARCH_PARSES = ("ok", "malformed", "outside-search-space")
 _SEARCH_SPACE = frozenset(SEARCH_PASSES)
 
 
-def parse_for_search(text: str) -> tuple[StrategistResponse | None, dict]:
+def parse_for_search(text: str, require: Iterable[str] = PARTS) -> tuple[StrategistResponse | None, dict]:
     """Parse an answer a search method may spend budget on: (the response, or None when it does
-    not parse, and its ``parse``, ``reason``, ``sequence`` fields). ``parse`` is one of
+    not parse with the parts ``require`` names, and its ``parse``, ``reason``, ``sequence``
+    fields). ``parse`` is one of
     :data:`SEARCH_PARSES`: ``ok``; ``malformed`` (the contract's reason); ``outside-search-space``
     (it parses, but its sequence names passes outside :data:`~ecco_lib.llvm.passes.SEARCH_PASSES`,
     which no method may evaluate; the response is still returned, its intents stay usable)."""
     try:
-        response = parse_response(text)
+        response = parse_response(text, require=require)
     except MalformedResponse as exc:
         return None, {"parse": "malformed", "reason": str(exc), "sequence": None}
     sequence = ",".join(response.sequence)

@@ -112,6 +112,24 @@ def resolve_adapter(adapter: str | None) -> Path | None:
                     f"{ADAPTER_CHOICE}) or pass --adapter DIR")
 
 
+def adapter_parts(adapter: Path | None) -> tuple[str, ...]:
+    """The parts an answer of ``adapter`` must contain for a search to use it: those of the dataset
+    variant it was trained on (:data:`ecco_lib.response.VARIANTS`), read from its run name
+    ``<stage>-<variant>`` (``results/models/sft-no-reasoning/adapter``; a shipped copy's
+    ``PROVENANCE.json`` stage); the whole format for the base model or any other adapter."""
+    from ecco_lib.response import PARTS, VARIANTS
+
+    if adapter is None:
+        return PARTS
+    provenance = adapter / "PROVENANCE.json"
+    if provenance.is_file():
+        run = json.loads(provenance.read_text())["stage"]
+    else:
+        run = adapter.parent.name if adapter.name == "adapter" else adapter.name
+    stage, _, variant = run.partition("-")
+    return VARIANTS[variant] if stage in ("sft", "grpo") and variant in VARIANTS else PARTS
+
+
 def choose_adapter(programs, evaluator, *, model: str, max_new_tokens: int, batch_size: int = 8,
                    progress: bool = True) -> pd.DataFrame:
     """Choose ``ecco``'s adapter among :data:`CANDIDATE_ADAPTERS` on ``programs`` (the *train*
@@ -308,9 +326,9 @@ class EccoOptimizer:
 
         cfg = self.config
         samples, generation_seconds = self.answers(program, seed, self.cache or objective.evaluator.cache)
-        answers = []
+        answers, require = [], adapter_parts(self.adapter_path)
         for sample in samples:
-            response, fields = parse_for_search(sample.text)
+            response, fields = parse_for_search(sample.text, require=require)
             answers.append({"text": sample.text, "new_tokens": sample.new_tokens, "cut_off": sample.cut_off,
                             "parse": fields["parse"], "reason": fields["reason"], "response": response})
         parsed = [a for a in answers if a["response"] is not None]
@@ -323,7 +341,8 @@ class EccoOptimizer:
         scored = sorted((a for a in parsed if a.get("cycles") is not None),
                         key=lambda a: (a["cycles"], len(a["response"].sequence)))
         for answer in parsed:
-            answer["intents"] = dict(answer["response"].intents)
+            intents = answer["response"].intents  # None: a variant whose answers carry no intents
+            answer["intents"] = dict(intents) if intents is not None else None
             answer["sequence"] = ",".join(answer["response"].sequence)
         intents, rule = select_intents(answers, cfg.intent_rule)
         llm_seeds = list(dict.fromkeys(a["response"].sequence for a in scored))[: cfg.seeds_k]

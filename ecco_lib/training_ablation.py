@@ -146,13 +146,15 @@ def beside_paper(table: pd.DataFrame, model: str) -> pd.DataFrame:
     return ours.join(paper, how="outer").reset_index().sort_values(["mode", "strategist"]).reset_index(drop=True)
 
 
-def policy_cells(profile, evaluator, root: Path, n: int, programs=None,
-                 split: str = "test") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The chosen strategist's Best-of-``n`` (``ecco-no-ga`` with ``n`` answers) and each of
+def policy_cells(profile, evaluator, root: Path, n: int, programs=None, split: str = "test",
+                 strategist: str = CHOSEN, out: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A strategist's Best-of-``n`` (``ecco-no-ga`` with ``n`` answers) and each of
     :data:`POLICIES` at a budget of ``n`` evaluations, on ``programs`` (default: RQ1's test
-    programs) and RQ1's seeds, written to ``results/strategist/<split>_policies.csv``
-    (resumable; the answers come from the sampled-text cache when notebook 06 sampled the same
-    ``n``)."""
+    programs) and RQ1's seeds, written to ``<out>/<split>_policies.csv`` (``out`` default:
+    ``results/strategist``; resumable; the answers come from the sampled-text cache when notebook 06
+    sampled the same ``n``). ``strategist``: ``chosen`` (notebook 06's adapter), ``base`` or a
+    run name under ``results/models/``; any other than ``chosen`` adds ``_<strategist>`` to the
+    file names."""
     from ecco_lib.benchmarks import cap_per_suite, resolve_all
     from ecco_lib.experiments import run_methods
 
@@ -162,10 +164,14 @@ def policy_cells(profile, evaluator, root: Path, n: int, programs=None,
                                  rq1["per_suite"])
     settings = {m: dict(s) for m, s in search["methods"].items()}
     settings["ecco"]["n"] = n
-    out = root / "results" / "strategist"
+    stem = split
+    if strategist != CHOSEN:
+        settings["ecco"]["adapter"] = NO_ADAPTER if strategist == "base" else strategist
+        stem = f"{split}_{strategist}"
+    out = out or root / "results" / "strategist"
     return run_methods(programs, ["ecco-no-ga", *POLICIES], budget=n, seeds=rq1["seeds"], evaluator=evaluator,
-                       settings=settings, results_path=out / f"{split}_policies.csv",
-                       trace_path=out / f"{split}_policies_trace.csv")
+                       settings=settings, results_path=out / f"{stem}_policies.csv",
+                       trace_path=out / f"{stem}_policies_trace.csv")
 
 
 def validation_split(profile, evaluator, count: int) -> list:

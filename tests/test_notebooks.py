@@ -91,7 +91,23 @@ def test_reproduce_smoke_profile_runs_every_notebook(tmp_path, monkeypatch):
     assert (pd.read_csv(tmp_path / "results" / "rq5" / "runtime_search.csv")["evaluations"] <= 4).all()
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["rq1"]["methods"] == len(table1_methods) and summary["rq3"]["cells"] == 2
+    times = pd.read_csv(tmp_path / "results" / "reproduce_times.csv")
+    assert list(times["notebook"]) == list(NOTEBOOKS) and set(times["profile"]) == {"smoke"}
+    assert (times["seconds"] > 0).all() and times["cache"].isin(["empty", "warm"]).all()
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before  # repo untouched
+
+
+def test_reproduce_keeps_one_time_per_profile_notebook_and_cache_state(tmp_path):
+    from ecco_lib.reproduce import record_time
+
+    path = tmp_path / "times.csv"
+    record_time(path, "default", "04_sft", "empty", 100.04)
+    record_time(path, "default", "02_dataset_construction", "empty", 50)
+    record_time(path, "default", "04_sft", "warm", 3)
+    record_time(path, "default", "04_sft", "empty", 90)  # a rerun replaces its own row only
+    table = pd.read_csv(path)
+    assert table[["cache", "notebook", "seconds"]].values.tolist() == [
+        ["empty", "02_dataset_construction", 50.0], ["empty", "04_sft", 90.0], ["warm", "04_sft", 3.0]]
 
 
 def test_force_names_only_stages_that_reuse_finished_work():

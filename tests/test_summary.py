@@ -48,3 +48,18 @@ def test_summary_json_agrees_with_the_committed_result_tables():
     from ecco_lib.summary import collect, load_summary
 
     assert collect(REPO) == load_summary(REPO), "results/summary.json is stale: rerun notebook 11"
+
+
+def test_the_timing_block_sums_the_recorded_notebook_times(tmp_path):
+    from ecco_lib.readme import timing
+    from ecco_lib.reproduce import record_time
+
+    times = tmp_path / "results" / "reproduce_times.csv"
+    times.parent.mkdir()
+    record_time(times, "default", "04_sft", "empty", 3725.2)
+    record_time(times, "default", "00_environment_check", "empty", 3)
+    record_time(times, "default", "04_sft", "warm", 21)
+    record_time(times, "smoke", "04_sft", "empty", 99)  # another profile: not in the default table
+    text = timing(tmp_path, None)
+    assert "| `00_environment_check` | 3 s | – |" in text and "| `04_sft` | 1 h 2 min 5 s | 21 s |" in text
+    assert text.index("00_environment") < text.index("04_sft") and "**1 h 2 min 8 s** | **21 s**" in text

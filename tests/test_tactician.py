@@ -105,6 +105,27 @@ def test_an_answer_outside_the_search_space_is_a_parse_status_and_is_never_evalu
     assert result.extra["intents"]["scalar-simplification"] == pytest.approx(0.5)
 
 
+def test_a_no_reasoning_strategists_sequence_only_answers_are_used(small_program, evaluator, tmp_path):
+    from ecco_lib.response import PARTS
+    from ecco_lib.tactician import adapter_parts
+
+    run = tmp_path / "results" / "models" / "sft-no-reasoning" / "adapter"
+    run.mkdir(parents=True)
+    assert adapter_parts(run) == ("sequence",) and adapter_parts(run.parent) == ("sequence",)
+    assert adapter_parts(tmp_path / "sft-full" / "adapter") == PARTS and adapter_parts(None) == PARTS
+    assert adapter_parts(tmp_path / "my-adapter") == PARTS
+    assert adapter_parts(REPO / "ecco_lib" / "models" / "strategist-default") == PARTS  # PROVENANCE: sft-full
+    bare = "<sequence>\nsroa, instcombine\n</sequence>"
+    full = _ecco("ecco-no-ga", texts=[bare, GOOD]).optimize(small_program, Objective(small_program, evaluator, 4), seed=0)
+    assert [a["parse"] for a in full.extra["answers"]] == ["malformed", "ok"]  # the whole format needs reasoning
+    optimizer = _ecco("ecco-no-ga", texts=[bare, GOOD])
+    optimizer.adapter_path = run
+    lean = optimizer.optimize(small_program, Objective(small_program, evaluator, 4), seed=0)
+    assert [a["parse"] for a in lean.extra["answers"]] == ["ok", "ok"] and lean.evaluations == 2
+    assert lean.extra["answers"][0]["intents"] is None and lean.extra["intents"] == pytest.approx(
+        full.extra["answers"][1]["intents"])
+
+
 def test_intent_rules():
     answers = [{"intents": {"a": 1.0}, "cycles": 50, "sequence": "x"}, {"intents": {"b": 1.0}, "cycles": 40,
                                                                          "sequence": "y,z"},
