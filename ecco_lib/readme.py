@@ -167,6 +167,17 @@ def strategists(root: Path, profile) -> str:
                    "− `knn`", "generation per program (median)"], rows) + "\n"
 
 
+def strategists_with_ga(root: Path, profile) -> str:
+    """``perf/strategist_policies.py --with-ga``: ``ecco`` steered by each strategist, against the first."""
+    table = _read(root, "perf/strategist_with_ga.csv")
+    rows = [[r["split"], f"`{r['strategist']}`", str(int(r["programs"])), f"{r['ecco (%)']:.1f} %",
+             "–" if pd.isna(r["minus reference (pp)"]) else
+             f"{r['minus reference (pp)']:+.2f} ({r['ci_low']:+.2f}, {r['ci_high']:+.2f}); {_wtl(r)}"]
+            for _, r in table.iterrows()]
+    return _table(["split", "`ecco` steered by", "programs", "mean I_O3", "minus the first (pp, 95 % CI; W/T/L)"],
+                  rows) + "\n"
+
+
 def rq3(root: Path, profile) -> str:
     """Notebook 09: ``ecco`` against the LLM alone and the ablations; intents; who found the best."""
     paired = _read(root, "rq3/paired_ecco.csv")
@@ -238,7 +249,7 @@ def timing(root: Path, profile) -> str:
 
 BLOCKS = {"claims": claims, "dataset": dataset, "training": training, "tuning": tuning, "inference": inference,
           "rq1": rq1, "rq2": rq2, "policies": policies, "rq3": rq3, "rq4": rq4, "rq5": rq5, "timing": timing,
-          "strategists": strategists}
+          "strategists": strategists, "strategists-with-ga": strategists_with_ga}
 
 
 def render(text: str, root: Path, profile) -> str:

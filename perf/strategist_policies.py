@@ -3,7 +3,7 @@ against ``rio``, ``prior-top-n`` and ``knn`` at the same N evaluations, on the e
 and on held-out csmith programs (the validation split), with the generation cost per program.
 
     python perf/strategist_policies.py [--profile default] [--strategists chosen sft-no-reasoning]
-                                       [--validation 7] [--n 8]
+                                       [--validation 7] [--n 8] [--with-ga chosen sft-no-reasoning]
 
 A strategist is ``chosen`` (notebook 06's adapter), ``base`` or a run under ``results/models/``
 (``make reproduce`` trains ``sft-full``, ``sft-no-evidence``, ``sft-no-reasoning``, ``grpo-full``).
@@ -11,7 +11,10 @@ Cells go to ``results/perf/strategist_policies/`` (resumable, like every ``run_m
 the paired table, one row per (strategist, split, policy) with the strategist's median generation
 seconds and new tokens per program (0 s where the answers came from the sample cache), to
 ``results/perf/strategist_policies.csv``. Run it on an otherwise idle machine after ``make
-reproduce``; it never touches what the notebooks write.
+reproduce``; it never touches what the notebooks write. ``--with-ga S...`` also runs ``ecco`` (the
+GA steered by each strategist S) at the profile's search budget on the same programs and seeds, and
+writes each one's mean I_O3 and its paired difference against the first S to
+``results/perf/strategist_with_ga.csv``.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ def main(argv=None) -> int:
     parser.add_argument("--strategists", nargs="+", default=[rq2.CHOSEN])
     parser.add_argument("--validation", type=int, default=7, help="held-out csmith programs (0: test split only)")
     parser.add_argument("--n", type=int, default=None, help="answers per program (default: the profile's rq2.policy_n)")
+    parser.add_argument("--with-ga", nargs="+", default=[], metavar="S",
+                        help="strategists (of --strategists) to also run ecco with at the search budget")
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     n = args.n or profile["rq2"]["policy_n"][0]
     root = output_root()
     out = root / "results" / "perf" / "strategist_policies"
-    tables = []
+    tables, searches = [], []
     with profile.evaluator() as ev:
         splits = {"test": None}
         if args.validation:
@@ -52,11 +57,55 @@ def main(argv=None) -> int:
                     generation_s=cost["generation_seconds"].median(), new_tokens=cost["new_tokens"].median())
                 tables.append(table)
                 print(table.round(2).to_string(index=False), flush=True)
+                if strategist in args.with_ga:
+                    searches.append(with_ga(profile, ev, out, programs or list(dict.fromkeys(cells["program"])),
+                                            strategist, split).assign(split=split))
     table = pd.concat(tables, ignore_index=True)
     first = ["strategist", "split", "n", "programs"]
     write_table(table[first + [c for c in table.columns if c not in first]],
                 root / "results" / "perf" / "strategist_policies.csv")
+    if searches:
+        write_table(ga_table(pd.concat(searches, ignore_index=True), args.with_ga[0], profile.seed),
+                    root / "results" / "perf" / "strategist_with_ga.csv")
     return 0
+
+
+def with_ga(profile, evaluator, out, programs, strategist: str, split: str) -> pd.DataFrame:
+    """``ecco`` steered by ``strategist`` at the search budget on ``programs`` and RQ1's seeds
+    (``<out>/<split>_<strategist>_ecco.csv``, resumable); ``method`` renamed ``ecco[<strategist>]``."""
+    from ecco_lib.benchmarks import resolve_all
+    from ecco_lib.experiments import run_methods
+
+    settings = {m: dict(s) for m, s in profile["search"]["methods"].items()}
+    if strategist != rq2.CHOSEN:
+        settings["ecco"]["adapter"] = strategist
+    if programs and isinstance(programs[0], str):
+        programs = resolve_all(programs, cache=evaluator.cache)
+    results, _ = run_methods(programs, ["ecco"], budget=profile["search"]["budget"], seeds=profile["rq1"]["seeds"],
+                             evaluator=evaluator, settings=settings, results_path=out / f"{split}_{strategist}_ecco.csv",
+                             trace_path=out / f"{split}_{strategist}_ecco_trace.csv")
+    return results.assign(method=f"ecco[{strategist}]")
+
+
+def ga_table(results: pd.DataFrame, reference: str, seed: int) -> pd.DataFrame:
+    """Per split and strategist: mean I_O3 (%) of ``ecco`` and its paired difference (pp) against
+    ``ecco`` steered by ``reference``."""
+    from ecco_lib.comparison import paired_against
+
+    rows = []
+    for split, group in results.groupby("split", sort=False):
+        means = group.assign(i_o3=group["i_o3"].fillna(0.0)).groupby("method")["i_o3"].mean().mul(100)
+        paired = paired_against(group, f"ecco[{reference}]", seed=seed).set_index("baseline")
+        for method, mean in means.items():
+            row = {"split": split, "strategist": method[5:-1], "budget": int(group["budget"].iloc[0]),
+                   "programs": group["program"].nunique(), "ecco (%)": mean}
+            if method in paired.index:  # reference minus it, turned round: it minus the reference
+                row.update({"minus reference (pp)": -100 * paired.loc[method, "mean_difference"],
+                            "ci_low": -100 * paired.loc[method, "ci_high"], "ci_high": -100 * paired.loc[method, "ci_low"],
+                            "wins": paired.loc[method, "losses"], "ties": paired.loc[method, "ties"],
+                            "losses": paired.loc[method, "wins"]})
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 if __name__ == "__main__":
