@@ -73,26 +73,38 @@ def greedy_answers(root: Path) -> pd.DataFrame:
                          "i_o3": rows["i_o3"].where(ok).astype(float).fillna(0.0)}).reset_index(drop=True)
 
 
+def rq1_programs(profile, evaluator) -> list:
+    """RQ1's programs (``rq1.programs`` on ``rq1.split``, ``rq1.per_suite`` per suite)."""
+    from ecco_lib.benchmarks import cap_per_suite, resolve_all
+
+    rq1 = profile["rq1"]
+    return cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]), rq1["per_suite"])
+
+
+def strategist_settings(profile, strategist: str) -> dict:
+    """A copy of the profile's method settings with ``ecco``'s adapter set for ``strategist``:
+    ``chosen`` leaves it as the profile has it (notebook 06's choice), ``base`` = no adapter,
+    else a run name under ``results/models/``."""
+    settings = {m: dict(s) for m, s in profile["search"]["methods"].items()}
+    if strategist != CHOSEN:
+        settings["ecco"]["adapter"] = NO_ADAPTER if strategist == "base" else strategist
+    return settings
+
+
 def search_cells(profile, evaluator, root: Path, strategists: Sequence[str]) -> pd.DataFrame:
     """``ecco-no-ga`` and ``ecco`` with each strategist of ``strategists`` (run names, ``base``, or
     ``chosen``) on RQ1's programs and seeds, at the search budget; one row per cell with a
     ``strategist`` column (``chosen`` rows are renamed to the run notebook 06 chose)."""
-    from ecco_lib.benchmarks import cap_per_suite, resolve_all
     from ecco_lib.experiments import run_methods
 
-    search, rq1 = profile["search"], profile["rq1"]
-    programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
-                             rq1["per_suite"])
+    programs = rq1_programs(profile, evaluator)
     chosen = chosen_strategist(root)
     tables = []
     for name in dict.fromkeys(strategists):
-        settings = {m: dict(s) for m, s in search["methods"].items()}
-        if name == CHOSEN:
-            out = root / "results" / "inference"  # notebook 06's cells, same settings
-        else:
-            settings["ecco"]["adapter"] = NO_ADAPTER if name == "base" else name
-            out = root / "results" / "rq2"
-        results, _ = run_methods(programs, ["ecco-no-ga", "ecco"], budget=search["budget"], seeds=rq1["seeds"],
+        settings = strategist_settings(profile, name)
+        out = root / "results" / ("inference" if name == CHOSEN else "rq2")  # chosen: notebook 06's cells
+        results, _ = run_methods(programs, ["ecco-no-ga", "ecco"], budget=profile["search"]["budget"],
+                                 seeds=profile["rq1"]["seeds"],
                                  evaluator=evaluator, settings=settings, results_path=out / "results.csv",
                                  trace_path=out / "trace.csv")
         tables.append(results.assign(strategist=chosen if name == CHOSEN else name))
@@ -155,21 +167,14 @@ def policy_cells(profile, evaluator, root: Path, n: int, programs=None, split: s
     sampled the same ``n``). ``strategist``: ``chosen`` (notebook 06's adapter), ``base`` or a
     run name under ``results/models/``; any other than ``chosen`` adds ``_<strategist>`` to the
     file names."""
-    from ecco_lib.benchmarks import cap_per_suite, resolve_all
     from ecco_lib.experiments import run_methods
 
-    search, rq1 = profile["search"], profile["rq1"]
-    if programs is None:
-        programs = cap_per_suite(resolve_all(rq1["programs"], cache=evaluator.cache, split=rq1["split"]),
-                                 rq1["per_suite"])
-    settings = {m: dict(s) for m, s in search["methods"].items()}
+    programs = rq1_programs(profile, evaluator) if programs is None else programs
+    settings = strategist_settings(profile, strategist)
     settings["ecco"]["n"] = n
-    stem = split
-    if strategist != CHOSEN:
-        settings["ecco"]["adapter"] = NO_ADAPTER if strategist == "base" else strategist
-        stem = f"{split}_{strategist}"
+    stem = split if strategist == CHOSEN else f"{split}_{strategist}"
     out = out or root / "results" / "strategist"
-    return run_methods(programs, ["ecco-no-ga", *POLICIES], budget=n, seeds=rq1["seeds"], evaluator=evaluator,
+    return run_methods(programs, ["ecco-no-ga", *POLICIES], budget=n, seeds=profile["rq1"]["seeds"], evaluator=evaluator,
                        settings=settings, results_path=out / f"{stem}_policies.csv",
                        trace_path=out / f"{stem}_policies_trace.csv")
 

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     out = root / "results" / "perf" / "strategist_policies"
     tables, searches = [], []
     with profile.evaluator() as ev:
-        splits = {"test": None}
+        splits = {"test": rq2.rq1_programs(profile, ev)}
         if args.validation:
             splits["validation"] = rq2.validation_split(profile, ev, args.validation)
         for strategist in args.strategists:
@@ -58,8 +58,7 @@ def main(argv=None) -> int:
                 tables.append(table)
                 print(table.round(2).to_string(index=False), flush=True)
                 if strategist in args.with_ga:
-                    searches.append(with_ga(profile, ev, out, programs or list(dict.fromkeys(cells["program"])),
-                                            strategist, split).assign(split=split))
+                    searches.append(with_ga(profile, ev, out, programs, strategist, split).assign(split=split))
     table = pd.concat(tables, ignore_index=True)
     first = ["strategist", "split", "n", "programs"]
     write_table(table[first + [c for c in table.columns if c not in first]],
@@ -73,16 +72,10 @@ def main(argv=None) -> int:
 def with_ga(profile, evaluator, out, programs, strategist: str, split: str) -> pd.DataFrame:
     """``ecco`` steered by ``strategist`` at the search budget on ``programs`` and RQ1's seeds
     (``<out>/<split>_<strategist>_ecco.csv``, resumable); ``method`` renamed ``ecco[<strategist>]``."""
-    from ecco_lib.benchmarks import resolve_all
     from ecco_lib.experiments import run_methods
 
-    settings = {m: dict(s) for m, s in profile["search"]["methods"].items()}
-    if strategist != rq2.CHOSEN:
-        settings["ecco"]["adapter"] = strategist
-    if programs and isinstance(programs[0], str):
-        programs = resolve_all(programs, cache=evaluator.cache)
     results, _ = run_methods(programs, ["ecco"], budget=profile["search"]["budget"], seeds=profile["rq1"]["seeds"],
-                             evaluator=evaluator, settings=settings, results_path=out / f"{split}_{strategist}_ecco.csv",
+                             evaluator=evaluator, settings=rq2.strategist_settings(profile, strategist), results_path=out / f"{split}_{strategist}_ecco.csv",
                              trace_path=out / f"{split}_{strategist}_ecco_trace.csv")
     return results.assign(method=f"ecco[{strategist}]")
 
