@@ -75,7 +75,8 @@ def with_ga(profile, evaluator, out, programs, strategist: str, split: str) -> p
     from ecco_lib.experiments import run_methods
 
     results, _ = run_methods(programs, ["ecco"], budget=profile["search"]["budget"], seeds=profile["rq1"]["seeds"],
-                             evaluator=evaluator, settings=rq2.strategist_settings(profile, strategist), results_path=out / f"{split}_{strategist}_ecco.csv",
+                             evaluator=evaluator, settings=rq2.strategist_settings(profile, strategist),
+                             results_path=out / f"{split}_{strategist}_ecco.csv",
                              trace_path=out / f"{split}_{strategist}_ecco_trace.csv")
     return results.assign(method=f"ecco[{strategist}]")
 
@@ -88,15 +89,14 @@ def ga_table(results: pd.DataFrame, reference: str, seed: int) -> pd.DataFrame:
     rows = []
     for split, group in results.groupby("split", sort=False):
         means = group.assign(i_o3=group["i_o3"].fillna(0.0)).groupby("method")["i_o3"].mean().mul(100)
-        paired = paired_against(group, f"ecco[{reference}]", seed=seed).set_index("baseline")
         for method, mean in means.items():
             row = {"split": split, "strategist": method[5:-1], "budget": int(group["budget"].iloc[0]),
                    "programs": group["program"].nunique(), "ecco (%)": mean}
-            if method in paired.index:  # reference minus it, turned round: it minus the reference
-                row.update({"minus reference (pp)": -100 * paired.loc[method, "mean_difference"],
-                            "ci_low": -100 * paired.loc[method, "ci_high"], "ci_high": -100 * paired.loc[method, "ci_low"],
-                            "wins": paired.loc[method, "losses"], "ties": paired.loc[method, "ties"],
-                            "losses": paired.loc[method, "wins"]})
+            if method != f"ecco[{reference}]":
+                paired = paired_against(group, method, baselines=[f"ecco[{reference}]"], seed=seed).iloc[0]
+                row.update({"minus reference (pp)": 100 * paired["mean_difference"],
+                            "ci_low": 100 * paired["ci_low"], "ci_high": 100 * paired["ci_high"],
+                            **{k: paired[k] for k in ("wins", "ties", "losses")}})
             rows.append(row)
     return pd.DataFrame(rows)
 
