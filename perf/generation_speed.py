@@ -3,12 +3,15 @@ seconds) beside 100 compiler evaluations of the same program (issue 11's target:
 less wall time than the evaluations).
 
     python perf/generation_speed.py [--profile default] [--n 8] [--threads 2] [--per-suite 1] [--budget 100]
+                                    [--dtype float32|bfloat16]
 
 The strategist is ``ecco``'s (``search.methods.ecco``: model, adapter, temperature, top-p,
 max_new_tokens, batch size), sampled without any cache; the evaluations are ``rio`` at
 ``--budget`` on a fresh cache (every one compiled) with the profile's workers, after the
-generation (never beside it). One row per program; the medians are printed and everything is
-written to ``results/perf/generation_speed.csv``. Run it on an otherwise idle machine.
+generation (never beside it). ``--dtype bfloat16`` casts the loaded (adapter-merged) weights to
+bfloat16 before generating, a measurement only: the pipeline generates in float32. One row per
+program; the medians are printed and everything is written to ``results/perf/generation_speed.csv``
+(float32) or ``generation_speed_<dtype>.csv``. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import tempfile
 import time
 
 import pandas as pd
+import torch
 
 from ecco_lib.benchmarks import cap_per_suite, resolve_all
 from ecco_lib.config import load_profile, output_root
@@ -36,12 +40,15 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the profile's)")
     parser.add_argument("--per-suite", type=int, default=1)
     parser.add_argument("--budget", type=int, default=100)
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
+                        help="weights' dtype during generation (default: float32, as in the pipeline)")
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     cfg = profile["search"]["methods"]["ecco"]
     n, threads = args.n or cfg["n"], args.threads or cfg["torch_threads"]
     adapter = resolve_adapter(cfg["adapter"])
     strategist = Strategist.from_pretrained(cfg["model"], adapter, max_new_tokens=cfg["max_new_tokens"])
+    strategist.model.to(getattr(torch, args.dtype))
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="ecco-perf-") as tmp, \
@@ -62,11 +69,13 @@ def main(argv=None) -> int:
                          "generation_s": generation, "tokens_per_s": tokens / generation,
                          "evaluations": result.evaluations, "evaluations_s": compiling,
                          "ratio": generation / compiling, "adapter": str(adapter.name if adapter else None),
+                         "dtype": args.dtype,
                          "load_1min": os.getloadavg()[0]})
             print(f"{program.uri}: {n} answers {generation:.1f} s ({tokens / generation:.0f} tokens/s), "
                   f"{result.evaluations} evaluations {compiling:.1f} s", flush=True)
     table = pd.DataFrame(rows)
-    write_table(table, output_root() / "results" / "perf" / "generation_speed.csv")
+    name = "generation_speed.csv" if args.dtype == "float32" else f"generation_speed_{args.dtype}.csv"
+    write_table(table, output_root() / "results" / "perf" / name)
     print(f"\nmedian over {len(table)} programs: {n} answers {table['generation_s'].median():.1f} s, "
           f"{args.budget} evaluations {table['evaluations_s'].median():.1f} s, ratio {table['ratio'].median():.2f} "
           f"(target < 1), {table['tokens_per_s'].median():.0f} tokens/s")

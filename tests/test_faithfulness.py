@@ -4,10 +4,12 @@ says why; claims are read in the teachers' own vocabulary, both answer layouts."
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from ecco_lib.benchmarks import resolve
 from ecco_lib.faithfulness import (chance_verdicts, measure_sequence, parse_claims, score_claims, verdict_rates)
+from ecco_lib.faithfulness.review import TEACHER, rates_table, review
 from ecco_lib.response import StrategistResponse, parse_response
 from ecco_lib.teachers import (EFFECTS, SYNERGY_THRESHOLD, TERSE_IMPORTANCE, EvidenceTeacher, importance_level,
                                pass_facts)
@@ -84,3 +86,20 @@ def test_no_reasoning_has_no_claims():
     assert parse_claims(None, SEQUENCE).claims == [] and parse_claims("  ", SEQUENCE).units == 0
     answer = StrategistResponse(sequence=SEQUENCE).render()
     assert parse_claims(parse_response(answer, require=("sequence",)).reasoning, SEQUENCE).claims == []
+
+
+def test_a_reference_without_evidence_is_a_row_that_says_why(measured, evaluator, session_cache):
+    """The teacher's reference for a sequence whose evidence cannot be measured is not dropped:
+    its row says ``no reference`` and why, and the rates count it as an answer that did not parse."""
+    program, _ = measured
+    other = resolve("ecco://automotive/qsort_records", cache=session_cache)[0]
+    answers = pd.DataFrame(columns=["source", "program", "text"])
+    per_answer, claims = review(answers, {program.uri: program, other.uri: other}, evaluator,
+                                teacher=EvidenceTeacher(seed=0), progress=False,
+                                references={program.uri: list(SEQUENCE), other.uri: []})
+    rows = per_answer.set_index("program")
+    assert rows.loc[program.uri, "parse"] == "ok" and rows.loc[program.uri, "contradicted"] == 0
+    assert rows.loc[other.uri, "parse"] == "no reference" and rows.loc[other.uri, "reason"] == "empty sequence"
+    assert set(claims["program"]) == {program.uri}
+    rates = rates_table(per_answer).set_index("source").loc[TEACHER]
+    assert (rates["answers"], rates["parsed"]) == (2, 1) and rates["supported_share"] == 1.0

@@ -54,19 +54,25 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
     answer_rows, claim_rows = [], []
     measured = {} if measured is None else measured
 
+    def measure(program_uri, sequence):
+        key = (program_uri, tuple(sequence))
+        if key not in measured:
+            measured[key] = measure_sequence(programs[program_uri], key[1], evaluator)
+        return measured[key]
+
+    def unscored(row, parse, reason, evidence):
+        answer_rows.append({**row, "parse": parse, "reason": reason, "claims": 0, "units": 0, "unmapped": 0,
+                            "evidence": evidence})
+
     def one(index, source, program_uri, text):
         row = {"answer": index, "source": source, "program": program_uri}
         try:
             response = parse_response(text)
         except MalformedResponse as exc:
-            answer_rows.append({**row, "parse": "malformed", "reason": str(exc), "claims": 0, "units": 0,
-                                "unmapped": 0, "evidence": "not measured"})
-            return None
+            unscored(row, "malformed", str(exc), "not measured")
+            return
         parsed = parse_claims(response.reasoning, response.sequence)
-        key = (program_uri, response.sequence)
-        if key not in measured:
-            measured[key] = measure_sequence(programs[program_uri], response.sequence, evaluator)
-        record, status = measured[key]
+        record, status = measure(program_uri, response.sequence)
         verdicts = score_claims(parsed.claims, record, status)
         chance = verdict_rates(chance_verdicts(parsed.claims, record, seed=seed + index, draws=chance_draws))
         rates = verdict_rates(verdicts)
@@ -75,14 +81,16 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
                             **{v: rates[v] for v in ("supported", "contradicted", "not checkable")},
                             "chance_supported": chance["supported"], "chance_contradicted": chance["contradicted"]})
         claim_rows.extend({"answer": index, "source": source, "program": program_uri, **v.as_row()} for v in verdicts)
-        return record
 
     for index, a in enumerate(tqdm(answers.itertuples(), total=len(answers), desc="answers", disable=not progress)):
         one(index, a.source, a.program, a.text)
     if teacher is not None:
         for program_uri, sequence in (references or {}).items():
-            record, _ = measure_sequence(programs[program_uri], tuple(sequence), evaluator)
-            if record is not None:
+            record, status = measure(program_uri, sequence)
+            if record is None:  # a row that says why this program has no reference answer
+                unscored({"answer": len(answer_rows), "source": TEACHER, "program": program_uri},
+                         "no reference", status, status)
+            else:
                 one(len(answer_rows), TEACHER, program_uri, teacher.respond(record, variant="full"))
     return pd.DataFrame(answer_rows), pd.DataFrame(claim_rows, columns=CLAIM_COLUMNS)
 
@@ -101,7 +109,8 @@ def rates_table(per_answer: pd.DataFrame, seed: int = 0, resamples: int = 10_000
 
     rows = []
     for source, group in per_answer.groupby("source", sort=False):
-        parsed = group[group["parse"] == "ok"].fillna(0)
+        parsed = group[group["parse"] == "ok"]
+        parsed = parsed.fillna({column: 0 for column in parsed.select_dtypes("number").columns})
         row = {"source": source, "answers": len(group), "parsed": len(parsed),
                "claims": int(parsed["claims"].sum()) if len(parsed) else 0}
         for verdict in ("supported", "contradicted", "not checkable"):
