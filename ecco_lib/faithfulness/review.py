@@ -48,7 +48,8 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
     of its reasoning, the evidence status, verdict counts and the chance counts. ``teacher`` (an
     :class:`~ecco_lib.teachers.EvidenceTeacher`) adds one reference answer per program of
     ``references`` (program URI -> a sequence, e.g. ``ecco``'s final best): the teacher's text for
-    that sequence's measured evidence, which the check must score fully supported. ``measured``
+    that sequence's measured evidence, which the check must score fully supported, or, when that
+    evidence cannot be measured, a row with parse ``no reference`` and the reason. ``measured``
     (program URI, sequence) -> :func:`measure_sequence`'s result, filled in as sequences are
     measured: pass the same dict to :func:`judge_all` so nothing is measured twice."""
     answer_rows, claim_rows = [], []
