@@ -38,6 +38,15 @@ def answers_to_review(root: Path, ecco_results: pd.DataFrame | None = None) -> p
     return pd.DataFrame(rows, columns=["source", "program", "text"])
 
 
+def _measure_once(measured: dict, programs: dict, program_uri: str, sequence, evaluator):
+    """:func:`measure_sequence` of ``sequence`` on the program, kept in ``measured`` under
+    (program URI, sequence tuple) so that review and judges measure each sequence once."""
+    key = (program_uri, tuple(sequence))
+    if key not in measured:
+        measured[key] = measure_sequence(programs[program_uri], key[1], evaluator)
+    return measured[key]
+
+
 CLAIM_COLUMNS = ["answer", "source", "program", "kind", "position", "pass", "value", "text", "verdict", "measurement"]
 
 
@@ -55,12 +64,6 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
     answer_rows, claim_rows = [], []
     measured = {} if measured is None else measured
 
-    def measure(program_uri, sequence):
-        key = (program_uri, tuple(sequence))
-        if key not in measured:
-            measured[key] = measure_sequence(programs[program_uri], key[1], evaluator)
-        return measured[key]
-
     def unscored(row, parse, reason, evidence):
         answer_rows.append({**row, "parse": parse, "reason": reason, "claims": 0, "units": 0, "unmapped": 0,
                             "evidence": evidence})
@@ -73,7 +76,7 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
             unscored(row, "malformed", str(exc), "not measured")
             return
         parsed = parse_claims(response.reasoning, response.sequence)
-        record, status = measure(program_uri, response.sequence)
+        record, status = _measure_once(measured, programs, program_uri, response.sequence, evaluator)
         verdicts = score_claims(parsed.claims, record, status)
         chance = verdict_rates(chance_verdicts(parsed.claims, record, seed=seed + index, draws=chance_draws))
         rates = verdict_rates(verdicts)
@@ -87,7 +90,7 @@ def review(answers: pd.DataFrame, programs: dict, evaluator, *, seed: int = 0, c
         one(index, a.source, a.program, a.text)
     if teacher is not None:
         for program_uri, sequence in (references or {}).items():
-            record, status = measure(program_uri, sequence)
+            record, status = _measure_once(measured, programs, program_uri, sequence, evaluator)
             if record is None:  # a row that says why this program has no reference answer
                 unscored({"answer": len(answer_rows), "source": TEACHER, "program": program_uri},
                          "no reference", status, status)
@@ -143,10 +146,7 @@ def judge_all(answers: pd.DataFrame, per_answer: pd.DataFrame, programs: dict, s
     rows = []
     for row in per_answer[(per_answer["parse"] == "ok") & (per_answer["source"] != TEACHER)].itertuples():
         text = answers.iloc[int(row.answer)]["text"]
-        key = (row.program, parse_response(text).sequence)
-        if key not in measured:
-            measured[key] = measure_sequence(programs[row.program], key[1], evaluator)
-        record, status = measured[key]
+        record, status = _measure_once(measured, programs, row.program, parse_response(text).sequence, evaluator)
         for spec in specs:
             judgement = judge_answer(spec, text, record) if record is not None else None
             rows.append({"answer": row.answer, "source": row.source, "program": row.program, "judge": spec.name,
