@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -292,11 +292,15 @@ def strategist_messages(program: Program) -> list[dict]:
 class Sample:
     """One generated answer. ``text``: the new tokens decoded, special tokens skipped;
     ``new_tokens``: tokens generated up to and including the first eos (``max_new_tokens`` when
-    none came); ``cut_off``: no eos within ``max_new_tokens``, the answer was truncated."""
+    none came); ``cut_off``: no eos within ``max_new_tokens``, the answer was truncated;
+    ``seconds``: wall seconds of the ``generate`` call that produced this answer's batch, as
+    measured then (also when read back from a cache; None for batches cached without it); a
+    measurement, not part of the answer, so equality ignores it."""
 
     text: str
     new_tokens: int
     cut_off: bool
+    seconds: float | None = field(default=None, compare=False)
 
 
 class Strategist:
@@ -375,7 +379,7 @@ class Strategist:
             if samples is None:
                 samples = self._generate_prompts(prompts, seed=0, **_GREEDY)
                 if key is not None:
-                    cache.put_blob(key, json.dumps([[s.text, s.new_tokens, s.cut_off] for s in samples]).encode())
+                    cache.put_blob(key, _dump_samples(samples))
             texts += [s.text for s in samples]
             lengths += [s.new_tokens for s in samples]
         return texts, lengths
@@ -422,7 +426,7 @@ class Strategist:
             if samples is None:
                 samples = self._generate_prompts(prompts, seed=batch_seed(seed, index), **options)
                 if key is not None:
-                    cache.put_blob(key, json.dumps([[s.text, s.new_tokens, s.cut_off] for s in samples]).encode())
+                    cache.put_blob(key, _dump_samples(samples))
             answers += [samples[i * n:(i + 1) * n] for i in range(len(prompts))]
         return answers
 
@@ -460,6 +464,7 @@ class Strategist:
             inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         finally:
             self.tokenizer.padding_side = side
+        start = time.perf_counter()
         with torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(seed)
             output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens,
@@ -469,17 +474,27 @@ class Strategist:
         ended = new_tokens == self.tokenizer.eos_token_id
         lengths = [int(row.nonzero()[0, 0]) + 1 if row.any() else new_tokens.shape[1] for row in ended]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [Sample(text, length, not row.any()) for text, length, row in zip(texts, lengths, ended)]
+        seconds = time.perf_counter() - start
+        return [Sample(text, length, not row.any(), seconds) for text, length, row in zip(texts, lengths, ended)]
+
+
+def _dump_samples(samples: Sequence[Sample]) -> bytes:
+    """A batch's cache blob: its answers and the seconds their ``generate`` call took."""
+    return json.dumps({"samples": [[s.text, s.new_tokens, s.cut_off] for s in samples],
+                       "seconds": samples[0].seconds if samples else None}).encode()
 
 
 def _load_samples(blob: bytes | None, rows: int) -> list[Sample] | None:
-    """The samples of a cached batch, None when absent or not ``rows`` well-formed entries."""
+    """The samples of a cached batch, None when absent or not ``rows`` well-formed entries. A blob
+    written before the seconds were stored (a bare list of entries) loads with ``seconds`` None."""
     if blob is None:
         return None
     try:
-        entries = json.loads(blob)
-        samples = [Sample(str(text), int(length), bool(cut)) for text, length, cut in entries]
-    except (ValueError, TypeError):
+        stored = json.loads(blob)
+        entries, seconds = (stored, None) if isinstance(stored, list) else (stored["samples"], stored["seconds"])
+        seconds = None if seconds is None else float(seconds)
+        samples = [Sample(str(text), int(length), bool(cut), seconds) for text, length, cut in entries]
+    except (ValueError, TypeError, KeyError):
         return None
     return samples if len(samples) == rows else None
 

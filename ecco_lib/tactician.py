@@ -311,7 +311,8 @@ class EccoOptimizer:
         return self._prior
 
     def answers(self, program, seed: int, cache) -> tuple[list, float]:
-        """The N sampled answers for ``program`` and the seconds generation took (0 when cached)."""
+        """The N sampled answers for ``program`` and the seconds this call took (~0 when cached; the
+        answers' ``seconds`` keep what generating them took)."""
         from ecco_lib.strategist import use_threads
 
         cfg = self.config
@@ -350,6 +351,7 @@ class EccoOptimizer:
         extra = {"answers": [{k: v for k, v in a.items() if k != "response"} for a in answers],
                  "parsed": len(parsed), "searchable": len(searchable), "valid_evaluated": len(scored),
                  "adapter": _relative(self.adapter_path), "generation_seconds": generation_seconds,
+                 "sampled_seconds": samples[0].seconds if samples else None,
                  "new_tokens": sum(a["new_tokens"] for a in answers), "intent_rule": rule, "intents": intents,
                  "reasoning": lead["response"].reasoning if lead else None, "llm_seeds": len(llm_seeds)}
         if self.use_ga and not objective.exhausted:

@@ -207,12 +207,15 @@ def policy_table(results: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 
 
 def generation_cost(results: pd.DataFrame) -> pd.DataFrame:
-    """Per program: the seconds the strategist took to generate its answers (0 when they came from
-    the cache) and the compile seconds of the cell, from ``ecco-no-ga`` rows."""
+    """Per program, from ``ecco-no-ga`` rows: ``sampled_seconds``, the wall seconds generating its
+    answers took when they were sampled (NaN for cells from before this was recorded),
+    ``generation_seconds``, those of this cell (~0 when the answers came from the sample cache),
+    and the cell's compile seconds."""
     rows = []
     for row in results[results["method"] == "ecco-no-ga"].to_dict("records"):
         extra = json.loads(row["extra"]) if isinstance(row["extra"], str) else {}
         rows.append({"program": row["program"], "seed": row["seed"], "answers": len(extra.get("answers", [])),
-                     "new_tokens": extra.get("new_tokens"), "generation_seconds": extra.get("generation_seconds"),
+                     "new_tokens": extra.get("new_tokens"), "sampled_seconds": extra.get("sampled_seconds"),
+                     "generation_seconds": extra.get("generation_seconds"),
                      "compile_seconds": row["compile_seconds"]})
     return pd.DataFrame(rows)

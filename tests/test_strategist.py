@@ -175,6 +175,11 @@ def test_sample_cache_hits_skip_generation_and_every_key_part_matters(tiny_dir, 
     first = strategist.sample(programs, **SAMPLING, cache=cache)
     assert len(calls) == 2  # batches of 2 and 1
     assert strategist.sample(programs, **SAMPLING, cache=cache) == first and len(calls) == 2
+    # the seconds a batch took to generate are stored with it and come back with a hit
+    assert all(s.seconds > 0 for answers in first for s in answers)
+    assert first[0][0].seconds == first[1][0].seconds != first[2][0].seconds  # batches of 2 and 1
+    again = strategist.sample(programs, **SAMPLING, cache=EvaluationCache(tmp_path / "cache"))
+    assert [s.seconds for a in again for s in a] == [s.seconds for a in first for s in a]
     assert strategist.sample(programs, **SAMPLING, cache=EvaluationCache(tmp_path / "cache")) == first
     assert strategist.sample(programs[:2], **SAMPLING, cache=cache) == first[:2] and len(calls) == 2
     assert strategist.sample(programs, **SAMPLING) == first and len(calls) == 4  # no cache: generated again
@@ -309,3 +314,14 @@ def test_smollm2_alias_converts_once_and_generates(bitcount):
     with use_one_thread():
         text = smol.generate(bitcount)[0]
     assert text.strip() and len(smol.tokenizer.encode(text, add_special_tokens=False)) <= 6
+
+
+def test_cached_batches_keep_their_generation_seconds_and_older_blobs_still_load():
+    from ecco_lib.strategist import _dump_samples, _load_samples
+
+    samples = [Sample("a", 3, False, 12.5), Sample("b", 4, True, 12.5)]
+    loaded = _load_samples(_dump_samples(samples), 2)
+    assert loaded == samples and [s.seconds for s in loaded] == [12.5, 12.5]
+    legacy = json.dumps([["a", 3, False], ["b", 4, True]]).encode()  # written before seconds were stored
+    assert _load_samples(legacy, 2) == samples and {s.seconds for s in _load_samples(legacy, 2)} == {None}
+    assert _load_samples(legacy, 3) is None and _load_samples(b'{"samples": [["a", 3]]}', 1) is None

@@ -171,6 +171,8 @@ def test_cli_ecco_on_a_c_file_with_a_real_model(tiny_strategist, small_c, tmp_pa
     a, b = json.loads(first.stdout), json.loads(second.stdout)
     assert a["method"] == "ecco" and a["evaluations"] <= 6 and {"intents", "reasoning"} <= set(a)
     assert a["parsed"] == 0  # the tiny random model writes noise: a parse status, never a crash
+    # the rerun reads the answers from the sample cache and reports what generating them took then
+    assert a["sampled_seconds"] > 0 and b["sampled_seconds"] == a["sampled_seconds"]
     timing = ("seconds", "compile_seconds", "method_seconds", "generation_seconds")
     assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
     human = run_cli(*args[:-1], env=env)

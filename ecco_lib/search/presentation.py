@@ -33,7 +33,7 @@ def optimize_record(result: OptimizationResult, best: Measurement | None, settin
             "llvm_version": best.llvm_version if best else None, "triple": best.triple if best else None,
             "cpu": best.cpu if best else None, "mca_iterations": best.mca_iterations if best else None,
             **{k: result.extra[k] for k in ("intents", "reasoning", "found_by", "intent_rule", "parsed",
-                                            "valid_evaluated", "generation_seconds") if k in result.extra}}
+                                            "valid_evaluated", "generation_seconds", "sampled_seconds") if k in result.extra}}
 
 
 def _input_hint(program) -> str:
