@@ -170,55 +170,49 @@ class BatchedSampler:
             raise EccoError("llama_decode failed")
 
     def sample(self, prompts: list[list[int]], *, temperature: float, top_p: float, seed: int) -> dict:
-        """``tokens[i][j]``: the new token ids of answer ``j`` to ``prompts[i]``; ``prompt_s`` and
-        ``seconds`` (wall, prompts included)."""
-        lib, n = self.lib, self.n
-        if len(prompts) > self.prompts or max(map(len, prompts)) > self.lib.llama_n_batch(self.ctx):
-            raise EccoError(f"{len(prompts)} prompts of up to {max(map(len, prompts))} tokens exceed this sampler")
-        memory = lib.llama_get_memory(self.ctx)
-        lib.llama_memory_clear(memory, True)
+        """``tokens[i][j]``: the new token ids of answer ``j`` to ``prompts[i]``; ``seconds``: wall
+        time, prompts included."""
+        lib = self.lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_temp(temperature))
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_p(top_p, 1))
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_dist(seed))
         start = time.perf_counter()
-        first = {}  # sequence -> its first token, sampled from its prompt's last logits
+        tokens = self._decode(prompts, chain, self.n, self.max_new_tokens)
+        return {"tokens": tokens, "seconds": time.perf_counter() - start}
+
+    def greedy(self, prompt: list[int], tokens: int) -> list[int]:
+        """The first ``tokens`` greedy tokens of one answer (for checking an export)."""
+        lib = self.lib
+        chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
+        return self._decode([prompt], chain, 1, tokens)[0][0]
+
+    def _decode(self, prompts: list[list[int]], chain, n: int, limit: int) -> list[list[list[int]]]:
+        """``n`` answers of up to ``limit`` tokens to each prompt, sampled by ``chain`` (freed
+        here): each prompt decoded once into sequence ``i * n``, copied to the next ``n - 1``."""
+        lib = self.lib
+        if len(prompts) * n > self.prompts * self.n or max(map(len, prompts)) > lib.llama_n_batch(self.ctx):
+            raise EccoError(f"{len(prompts)} prompts of up to {max(map(len, prompts))} tokens exceed this sampler")
+        memory = lib.llama_get_memory(self.ctx)
+        lib.llama_memory_clear(memory, True)
+        tokens = {}  # sequence -> its new tokens; the first ones come from its prompt's last logits
         for i, prompt in enumerate(prompts):
             self._fill([(t, p, i * n, p == len(prompt) - 1) for p, t in enumerate(prompt)])
             for j in range(n):
                 if j:
                     lib.llama_memory_seq_cp(memory, i * n, i * n + j, -1, -1)
-                first[i * n + j] = lib.llama_sampler_sample(chain, self.ctx, len(prompt) - 1)
-        prompt_s = time.perf_counter() - start
-        tokens = {sequence: [token] for sequence, token in first.items()}
+                tokens[i * n + j] = [lib.llama_sampler_sample(chain, self.ctx, len(prompt) - 1)]
         while True:
             entries = [(t[-1], len(prompts[s // n]) + len(t) - 1, s, True) for s, t in tokens.items()
-                       if not lib.llama_vocab_is_eog(self.vocab, t[-1]) and len(t) < self.max_new_tokens]
+                       if not lib.llama_vocab_is_eog(self.vocab, t[-1]) and len(t) < limit]
             if not entries:
                 break
             self._fill(entries)
             for index, entry in enumerate(entries):
                 tokens[entry[2]].append(lib.llama_sampler_sample(chain, self.ctx, index))
         lib.llama_sampler_free(chain)
-        return {"tokens": [[tokens[i * n + j] for j in range(n)] for i in range(len(prompts))],
-                "prompt_s": prompt_s, "seconds": time.perf_counter() - start}
-
-    def greedy(self, prompt: list[int], tokens: int) -> list[int]:
-        """The first ``tokens`` greedy tokens of one answer (for checking an export)."""
-        lib = self.lib
-        lib.llama_memory_clear(lib.llama_get_memory(self.ctx), True)
-        chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
-        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
-        self._fill([(t, p, 0, p == len(prompt) - 1) for p, t in enumerate(prompt)])
-        out, index = [], len(prompt) - 1
-        while len(out) < tokens:
-            out.append(lib.llama_sampler_sample(chain, self.ctx, index))
-            if lib.llama_vocab_is_eog(self.vocab, out[-1]):
-                break
-            self._fill([(out[-1], len(prompt) + len(out) - 1, 0, True)])
-            index = 0
-        lib.llama_sampler_free(chain)
-        return out
+        return [[tokens[i * n + j] for j in range(n)] for i in range(len(prompts))]
 
     def close(self) -> None:
         self.lib.llama_batch_free(self.batch)
