@@ -12,8 +12,9 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ECCO_CACHE_DIR=/ecco/results/cache
 
+# build-essential: llama-cpp-python compiles from source, for the CPU of the machine that builds the image.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends make=4.3-4.1 \
+    && apt-get install -y --no-install-recommends make=4.3-4.1 build-essential=12.9 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /ecco

@@ -44,6 +44,7 @@ PARTS = ("reasoning", "intents", "sequence")
 #: Dataset variant -> the parts its assistant text must contain.
 VARIANTS: dict[str, tuple[str, ...]] = {
     "full": PARTS,                 # evidence-grounded reasoning, intents, sequence
+    "brief": PARTS,                # the same, reasoning cut to the observation and the two most important passes (ours)
     "no-evidence": PARTS,          # reasoning written from static features only (paper: "w/o evidence")
     "no-reasoning": ("sequence",),  # the sequence alone (paper: "w/o CoT")
 }

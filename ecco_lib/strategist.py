@@ -398,7 +398,8 @@ class Strategist:
 
         ``cache``: each batch's answers are stored in its blob table under a key hashing
         :attr:`identity`, the batch's exact prompt texts, the settings above, the batch index and
-        the torch thread count and the torch and transformers versions; a batch found there is not generated again. Raises
+        what the engine's answers depend on (:meth:`_engine_parts`: for transformers the torch thread
+        count and the torch and transformers versions); a batch found there is not generated again. Raises
         :class:`EccoError` for ``n < 1``, a ``temperature`` that is not a finite number > 0, ``top_p``
         outside (0, 1], ``batch_size < 1``, or a cache without an identity. Use :func:`use_one_thread`
         when compiler subprocesses run beside it."""
@@ -434,15 +435,19 @@ class Strategist:
                     batch_size: int, batch: int) -> str:
         """The blob-table key of one batch of :meth:`sample` (the torch thread count is in it: the
         order of floating-point reductions, hence a sampled token, may depend on it)."""
-        import torch
-
         parts = {"model": self.identity, "prompts": list(prompts), "n": n, "temperature": float(temperature),
                  "top_p": float(top_p), "max_new_tokens": self.max_new_tokens, "seed": seed,
-                 "batch_size": batch_size, "batch": batch, "torch_threads": torch.get_num_threads(),
-                 "torch": importlib.metadata.version("torch"),
-                 "transformers": importlib.metadata.version("transformers")}
+                 "batch_size": batch_size, "batch": batch, **self._engine_parts()}
         digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
         return f"strategist-samples-v{SAMPLE_CACHE_VERSION}:{digest}"
+
+    def _engine_parts(self) -> dict:
+        """What the answers depend on beside the weights, prompts and settings: the torch thread
+        count and the torch and transformers versions."""
+        import torch
+
+        return {"torch_threads": torch.get_num_threads(), "torch": importlib.metadata.version("torch"),
+                "transformers": importlib.metadata.version("transformers")}
 
     def _prompts(self, programs: Sequence[Program]) -> list[str]:
         """The chat-templated prompt text of each program, ending with the assistant turn's start."""
@@ -476,6 +481,24 @@ class Strategist:
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         seconds = time.perf_counter() - start
         return [Sample(text, length, not row.any(), seconds) for text, length, row in zip(texts, lengths, ended)]
+
+
+#: The engines a strategist generates with (``search.methods.ecco.engine``): transformers (the
+#: trained model as is) or llama.cpp (:mod:`ecco_lib.llama_cpp_engine`, its GGUF export).
+ENGINES = ("transformers", "llama-cpp")
+
+
+def load_strategist(spec: str | os.PathLike, adapter: str | os.PathLike | None = None, *, max_new_tokens: int = 384,
+                    engine: str = "transformers", gguf_type: str = "q8_0") -> Strategist:
+    """The strategist of ``(spec, adapter)`` generating with ``engine`` (:data:`ENGINES`);
+    ``gguf_type`` is the llama-cpp engine's tensor type. :class:`EccoError` for an unknown engine."""
+    if engine == "transformers":
+        return Strategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens)
+    if engine == "llama-cpp":
+        from ecco_lib.llama_cpp_engine import LlamaCppStrategist
+
+        return LlamaCppStrategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens, gguf_type=gguf_type)
+    raise EccoError(f"unknown engine '{engine}' (known: {', '.join(ENGINES)})")
 
 
 def _dump_samples(samples: Sequence[Sample]) -> bytes:

