@@ -156,14 +156,16 @@ def strategists(root: Path, profile) -> str:
     per split, with the median generation cost per program."""
     table = _read(root, "perf/strategist_policies.csv")
     rows = []
-    for (name, split), group in table.groupby(["strategist", "split"], sort=False):
+    if "engine" not in table:
+        table = table.assign(engine="transformers")
+    for (name, engine, split), group in table.groupby(["strategist", "engine", "split"], sort=False):
         by = group.set_index("policy")
         cost = "cached" if by["generation_s"].iloc[0] < 0.5 else f"{by['generation_s'].iloc[0]:.0f} s"
-        rows.append([f"`{name}`", split, str(int(by["programs"].iloc[0])), f"{by['strategist (%)'].iloc[0]:.1f} %",
+        rows.append([f"`{name}`", engine, split, str(int(by["programs"].iloc[0])), f"{by['strategist (%)'].iloc[0]:.1f} %",
                      *(f"{by.loc[p, 'difference (pp)']:+.1f} ({by.loc[p, 'ci_low']:+.1f}, {by.loc[p, 'ci_high']:+.1f}); "
                        f"{_wtl(by.loc[p])}" for p in ("rio", "prior-top-n", "knn")),
                      f"{cost}, {by['new_tokens'].iloc[0]:,.0f} tokens"])
-    return _table(["strategist", "split", "programs", "Best-of-N", "− `rio` (pp, 95 % CI; W/T/L)", "− `prior-top-n`",
+    return _table(["strategist", "engine", "split", "programs", "Best-of-N", "− `rio` (pp, 95 % CI; W/T/L)", "− `prior-top-n`",
                    "− `knn`", "generation per program (median)"], rows) + "\n"
 
 

@@ -138,43 +138,68 @@ def adapter_parts(adapter: Path | None) -> tuple[str, ...]:
     return VARIANTS[variant] if stage in ("sft", "grpo") and variant in VARIANTS else PARTS
 
 
-def choose_adapter(programs, evaluator, *, model: str, max_new_tokens: int, batch_size: int = 8,
+def choose_adapter(programs, evaluator, *, settings: dict, seeds, results_path, trace_path, seed: int = 0,
                    progress: bool = True) -> pd.DataFrame:
     """Choose ``ecco``'s adapter among :data:`CANDIDATE_ADAPTERS` on ``programs`` (the *train*
-    split; never the test split): each candidate's greedy answers, scored by
-    :func:`~ecco_lib.strategist.summarize_outputs`. The highest ``mean_i_o3_all`` wins (an answer
-    that does not evaluate ``ok`` counts 0, so format validity is part of the score; ties: higher
-    ``ok_rate``, then the order of the candidates). Writes :data:`ADAPTER_CHOICE` and returns one
-    row per candidate (``trained`` False for one the profile did not train), ``chosen`` marking the
-    winner. Raises :class:`EccoError` when no candidate was trained."""
-    from ecco_lib.strategist import evaluate_strategist, summarize_outputs
+    split; never the test split) as ``ecco`` uses it: each trained candidate's Best-of-N
+    (``ecco-no-ga`` with ``settings["ecco"]``, a budget of its N answers, ``seeds``; cells in
+    ``results_path``/``trace_path``, resumable, method renamed to the candidate). The cheapest
+    candidate (median new tokens per program) is chosen unless a costlier one beats the choice so far
+    on the paired cells with its whole bootstrap interval above 0 (:func:`pick_adapter`): a longer
+    answer must pay for itself. Writes :data:`ADAPTER_CHOICE` and returns one row per candidate
+    (``trained`` False for one the profile did not train; ``chosen`` marks the winner). Raises :class:`EccoError` when no candidate was trained."""
+    from ecco_lib.experiments import run_methods
+    from ecco_lib.training_ablation import generation_cost
 
-    rows = []
+    rows, cells = [], []
     for name, path in CANDIDATE_ADAPTERS.items():
         row = {"candidate": name, "adapter": path.as_posix(), "trained": (output_root() / path / "adapter_config.json").is_file()}
         if row["trained"]:
-            table = evaluate_strategist(model, output_root() / path, programs, evaluator, max_new_tokens=max_new_tokens,
-                                        batch_size=batch_size, progress=progress)
-            row.update(summarize_outputs(table, max_new_tokens), seconds_per_answer=float(table["seconds"].iloc[0]))
+            candidate = {m: dict(s) for m, s in settings.items()}
+            candidate["ecco"]["adapter"] = name
+            results, _ = run_methods(programs, ["ecco-no-ga"], budget=candidate["ecco"]["n"], seeds=seeds,
+                                     evaluator=evaluator, settings=candidate, results_path=results_path,
+                                     trace_path=trace_path, progress=progress)
+            cost = generation_cost(results)
+            row.update(cells=len(results), best_of_n_i_o3=float(results["i_o3"].fillna(0.0).mean()),
+                       found_rate=float(results["i_o3"].notna().mean()), new_tokens=float(cost["new_tokens"].median()),
+                       sampled_seconds=float(cost["sampled_seconds"].median()))
+            cells.append(results.assign(method=name))
         rows.append(row)
     frame = pd.DataFrame(rows)
-    best = pick_adapter(frame)
+    cells = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
+    best = pick_adapter(frame, cells, seed=seed)
     frame["chosen"] = frame.index == best
     write_json(output_root() / ADAPTER_CHOICE,
                {"adapter": frame.loc[best, "adapter"], "candidate": frame.loc[best, "candidate"],
-                "rule": "highest mean greedy I_O3 on the train split (answers not evaluated ok count 0)",
+                "rule": "cheapest Best-of-N on the train split (median new tokens per program) unless a costlier "
+                        "one beats it, paired, with its 95 % bootstrap interval above 0",
                 "programs": [p.uri for p in programs], "candidates": json.loads(frame.to_json(orient="records"))})
     return frame
 
 
-def pick_adapter(frame: pd.DataFrame):
-    """The index of :func:`choose_adapter`'s winner among the ``trained`` rows: the highest
-    ``mean_i_o3_all``, then the highest ``ok_rate``, then the first row."""
+def pick_adapter(frame: pd.DataFrame, cells: pd.DataFrame, seed: int = 0):
+    """The index of :func:`choose_adapter`'s winner among the ``trained`` rows of ``frame``
+    (``candidate``, ``new_tokens``): in order of cost (ties: the order of the rows), each candidate
+    replaces the choice so far when its paired difference of I_O3 against it on ``cells`` (one
+    ``method`` per candidate; :func:`~ecco_lib.comparison.paired_against`) has ``ci_low > 0``.
+    Adds ``minus_choice``, ``ci_low``, ``ci_high`` (percentage points) to each challenger's row."""
+    from ecco_lib.comparison import paired_against
+
     trained = frame[frame["trained"]]
     if trained.empty:
         raise EccoError(f"no trained strategist among {', '.join(p.as_posix() for p in CANDIDATE_ADAPTERS.values())}: "
                         f"run notebooks 04-05 (`ecco reproduce --only 04,05`)")
-    return trained.sort_values(["mean_i_o3_all", "ok_rate"], ascending=False, kind="stable").index[0]
+    cells = cells.assign(i_o3=pd.to_numeric(cells["i_o3"]))  # all None (nothing valid) is an object column
+    order = trained.sort_values("new_tokens", kind="stable").index
+    best = order[0]
+    for challenger in order[1:]:
+        paired = paired_against(cells, frame.loc[challenger, "candidate"], [frame.loc[best, "candidate"]], seed=seed).iloc[0]
+        for column, key in (("minus_choice", "mean_difference"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            frame.loc[challenger, column] = 100 * float(paired[key])
+        if paired["ci_low"] > 0:
+            best = challenger
+    return best
 
 
 def _sha256(path: Path) -> str:

@@ -47,15 +47,15 @@ ga, _ = make_optimizer("ga", search["methods"])
 pd.DataFrame([ecco_settings]).T.rename(columns={0: "ecco setting"})
 
 # %% [markdown]
-# Which trained strategist `ecco` uses, chosen on the **train** split: the greedy answers of the full variant after
-# SFT and after GRPO, scored by mean I_O3 with answers that do not compile counting 0 (written to
-# `results/models/strategist.json`; every `ecco` run below loads the winner).
+# Which trained strategist `ecco` uses, chosen on the **train** split as `ecco` uses it: each candidate's Best-of-N
+# (mean I_O3, nothing valid = 0) and cost (median new tokens per program); the cheapest wins unless a costlier one
+# beats it with its whole paired 95 % interval above 0 (`minus_choice`, pp; written to `results/models/strategist.json`).
 
 # %%
 tune = inf["tuning"]
 train = cap_per_suite(resolve_all(tune["programs"], cache=ev.cache, split=tune["split"]), tune["per_suite"])
-choice = choose_adapter(train, ev, model=ecco.config.model, max_new_tokens=ecco.config.max_new_tokens,
-                        batch_size=cfg["training"]["generation_batch_size"])
+choice = choose_adapter(train, ev, settings=search["methods"], seeds=tune["seeds"], seed=cfg.seed,
+                        results_path=out / "adapter_choice_cells.csv", trace_path=out / "adapter_choice_trace.csv")
 write_table(choice, out / "adapter_choice.csv")
 choice.drop(columns=["adapter"]).round(3)
 

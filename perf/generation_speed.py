@@ -4,10 +4,10 @@ less wall time than the evaluations).
 
     python perf/generation_speed.py [--profile default] [--n 8] [--threads 2] [--per-suite 1] [--budget 100]
                                     [--engine transformers|llama-cpp] [--dtype float32|bfloat16]
-                                    [--gguf-type f16|f32|q8_0|q4_0 ...] [--together K]
+                                    [--gguf-type f16|f32|q8_0|q4_0 ...] [--together K] [--adapter RUN]
 
 The strategist is ``ecco``'s (``search.methods.ecco``: model, adapter, temperature, top-p,
-max_new_tokens, batch size), sampled without any cache; the evaluations are ``rio`` at
+max_new_tokens, batch size; ``--adapter RUN`` a run under ``results/models/`` instead), sampled without any cache; the evaluations are ``rio`` at
 ``--budget`` on a fresh cache (every one compiled) with the profile's workers, after the
 generation (never beside it). ``--dtype bfloat16`` casts the loaded (adapter-merged) weights to
 bfloat16 before generating, a measurement only: the pipeline generates in float32.
@@ -18,7 +18,7 @@ batch and charges each program an equal share of its wall time); it first checks
 16 greedy tokens from llama.cpp must equal transformers' at f32 (reported for other types).
 One row per program; the medians are printed and everything is written to
 ``results/perf/generation_speed.csv`` (transformers, float32), ``generation_speed_<dtype>.csv``
-or ``generation_speed_llama-cpp-<type>[-together<K>].csv``. Run it on an otherwise idle machine.
+or ``generation_speed_llama-cpp-<type>[-together<K>].csv`` (``-<RUN>`` before ``.csv`` with ``--adapter``). Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -58,11 +58,13 @@ def main(argv=None) -> int:
     parser.add_argument("--gguf-type", default="f16", help="llama-cpp: tensor type of the export (f32, f16, q8_0, ...)")
     parser.add_argument("--together", type=int, default=1,
                         help="llama-cpp: programs whose answers are decoded in one batch (default 1)")
+    parser.add_argument("--adapter", default=None, metavar="RUN", help="a run under results/models/ (default: ecco's)")
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     cfg = profile["search"]["methods"]["ecco"]
     n, threads = args.n or cfg["n"], args.threads or cfg["torch_threads"]
-    adapter = resolve_adapter(cfg["adapter"])
+    adapter = resolve_adapter(args.adapter or cfg["adapter"])
+    run = args.adapter or (adapter.parent.name if adapter and adapter.name == "adapter" else adapter and adapter.name)
     strategist = Strategist.from_pretrained(cfg["model"], adapter, max_new_tokens=cfg["max_new_tokens"])
     parts = adapter_parts(adapter)
 
@@ -88,7 +90,7 @@ def main(argv=None) -> int:
                          "valid_answers": valid, "new_tokens": tokens, "threads": threads,
                          "generation_s": generation, "tokens_per_s": tokens / generation,
                          "evaluations": result.evaluations, "evaluations_s": compiling,
-                         "ratio": generation / compiling, "adapter": str(adapter.name if adapter else None),
+                         "ratio": generation / compiling, "adapter": str(run),
                          "load_1min": os.getloadavg()[0]})
             print(f"{program.uri}: {n} answers ({valid} valid) {generation:.1f} s ({tokens / generation:.0f} "
                   f"tokens/s), {result.evaluations} evaluations {compiling:.1f} s", flush=True)
@@ -97,6 +99,8 @@ def main(argv=None) -> int:
             f"generation_speed_{args.dtype}.csv" if args.engine == "transformers" else
             f"generation_speed_llama-cpp-{args.gguf_type}.csv" if args.together == 1 else
             f"generation_speed_llama-cpp-{args.gguf_type}-together{args.together}.csv")
+    if args.adapter:
+        name = name.replace(".csv", f"-{args.adapter}.csv")
     write_table(table, output_root() / "results" / "perf" / name)
     print(f"\nmedian over {len(table)} programs ({args.engine}, {setting}): {n} answers "
           f"{table['generation_s'].median():.1f} s, {args.budget} evaluations {table['evaluations_s'].median():.1f} s, "

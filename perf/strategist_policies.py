@@ -6,11 +6,12 @@ and on held-out csmith programs (the validation split), with the generation cost
                                        [--validation 7] [--n 8] [--with-ga chosen sft-no-reasoning]
 
 A strategist is ``chosen`` (notebook 06's adapter), ``base`` or a run under ``results/models/``
-(``make reproduce`` trains ``sft-full``, ``sft-no-evidence``, ``sft-no-reasoning``, ``grpo-full``).
+(``make reproduce`` trains ``sft-full``, ``sft-no-evidence``, ``sft-no-reasoning``, ``sft-brief``, ``grpo-full``).
 Cells go to ``results/perf/strategist_policies/`` (resumable, like every ``run_methods`` table);
-the paired table, one row per (strategist, split, policy) with the strategist's median generation
-seconds and new tokens per program (0 s where the answers came from the sample cache), to
-``results/perf/strategist_policies.csv``. Run it on an otherwise idle machine after ``make
+the paired table, one row per (strategist, engine, split, policy) with the strategist's median
+generation seconds and new tokens per program (0 s where the answers came from the sample cache), to
+``results/perf/strategist_policies.csv``, keeping the rows of strategists and engines this run did
+not measure (``chosen`` is written as the run it resolved to). Run it on an otherwise idle machine after ``make
 reproduce``; it never touches what the notebooks write. ``--with-ga S...`` also runs ``ecco`` (the
 GA steered by each strategist S) at the profile's search budget on the same programs and seeds, and
 writes each one's mean I_O3 and its paired difference against the first S to
@@ -43,6 +44,12 @@ def main(argv=None) -> int:
     root = output_root()
     out = root / "results" / "perf" / "strategist_policies"
     tables, searches = [], []
+    engine = profile["search"]["methods"]["ecco"].get("engine", "transformers")
+    chosen = rq2.chosen_strategist(root) if rq2.CHOSEN in args.strategists else None
+
+    def name(strategist: str) -> str:  # the run notebook 06 chose, not "chosen": it changes between runs
+        return chosen if strategist == rq2.CHOSEN else strategist
+
     with profile.evaluator() as ev:
         splits = {"test": rq2.rq1_programs(profile, ev)}
         if args.validation:
@@ -53,20 +60,32 @@ def main(argv=None) -> int:
                                             strategist=strategist, out=out)
                 cost = rq2.generation_cost(cells)
                 table = rq2.policy_table(cells, seed=profile.seed).assign(
-                    strategist=strategist, split=split, n=n, programs=cells["program"].nunique(),
+                    strategist=name(strategist), engine=engine, split=split, n=n, programs=cells["program"].nunique(),
                     generation_s=cost["generation_seconds"].median(), new_tokens=cost["new_tokens"].median())
                 tables.append(table)
                 print(table.round(2).to_string(index=False), flush=True)
                 if strategist in args.with_ga:
                     searches.append(with_ga(profile, ev, out, programs, strategist, split).assign(split=split))
-    table = pd.concat(tables, ignore_index=True)
-    first = ["strategist", "split", "n", "programs"]
+    table = keep_other_rows(pd.concat(tables, ignore_index=True), root / "results" / "perf" / "strategist_policies.csv")
+    first = ["strategist", "engine", "split", "n", "programs"]
     write_table(table[first + [c for c in table.columns if c not in first]],
                 root / "results" / "perf" / "strategist_policies.csv")
     if searches:
         write_table(ga_table(pd.concat(searches, ignore_index=True), args.with_ga[0], profile.seed),
                     root / "results" / "perf" / "strategist_with_ga.csv")
     return 0
+
+
+def keep_other_rows(table: pd.DataFrame, path) -> pd.DataFrame:
+    """``table`` after the rows of ``path`` (an earlier run's table) for every (strategist, engine,
+    split, n) this run did not measure: runs of other strategists or engines accumulate."""
+    if not path.is_file():
+        return table
+    old = pd.read_csv(path)
+    key = ["strategist", "engine", "split", "n"]
+    measured = set(map(tuple, table[key].astype(str).values))
+    old = old[[tuple(k) not in measured for k in old[key].astype(str).values]]
+    return pd.concat([old, table], ignore_index=True)
 
 
 def with_ga(profile, evaluator, out, programs, strategist: str, split: str) -> pd.DataFrame:

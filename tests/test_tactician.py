@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from ecco_lib.errors import EccoError
@@ -195,20 +196,35 @@ def test_the_adapter_is_chosen_on_given_programs_written_down_and_loaded(tiny_st
     import shutil
 
     import ecco_lib.tactician as tactician
+    from ecco_lib.config import load_profile
 
     model_dir, adapter = tiny_strategist
     monkeypatch.setenv("ECCO_OUTPUT_ROOT", str(tmp_path))
+    settings = {m: dict(s) for m, s in load_profile("smoke")["search"]["methods"].items()}
+    settings["ecco"].update(model=str(model_dir), n=2, max_new_tokens=8,
+                            prior=str(REPO / "results" / "dataset" / "efficacy_prior.json"))
+    paths = dict(results_path=tmp_path / "cells.csv", trace_path=tmp_path / "trace.csv", progress=False)
     with pytest.raises(EccoError, match="no trained strategist"):
-        tactician.choose_adapter([small_program], evaluator, model=str(model_dir), max_new_tokens=8, progress=False)
+        tactician.choose_adapter([small_program], evaluator, settings=settings, seeds=[0], **paths)
     shutil.copytree(adapter, tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"])
-    choice = tactician.choose_adapter([small_program], evaluator, model=str(model_dir), max_new_tokens=8,
-                                      progress=False)
+    choice = tactician.choose_adapter([small_program], evaluator, settings=settings, seeds=[0], **paths)
     assert choice.set_index("candidate")["trained"].to_dict() == {"sft-full": True, "grpo-full": False,
                                                                    "sft-brief": False}
     assert choice.set_index("candidate")["chosen"].to_dict() == {"sft-full": True, "grpo-full": False,
                                                                   "sft-brief": False}
+    row = choice.set_index("candidate").loc["sft-full"]
+    assert row["cells"] == 1 and row["new_tokens"] > 0 and row["best_of_n_i_o3"] == 0.0  # the random model: noise
+    cells = pd.read_csv(tmp_path / "cells.csv")
+    assert list(cells["method"]) == ["ecco-no-ga"] and cells["budget"].tolist() == [2]  # a budget of N answers
     written = json.loads((tmp_path / tactician.ADAPTER_CHOICE).read_text())
     assert written["candidate"] == "sft-full" and written["programs"] == [small_program.uri]
+    shutil.copytree(adapter, tmp_path / tactician.CANDIDATE_ADAPTERS["sft-brief"])  # a second one: paired, no better
+    fresh = dict(paths, results_path=tmp_path / "both.csv", trace_path=tmp_path / "both_trace.csv")  # none read back
+    both = tactician.choose_adapter([small_program], evaluator, settings=settings, seeds=[0], **fresh).set_index("candidate")
+    assert both["trained"].sum() == 2 and both["chosen"].sum() == 1 and both["minus_choice"].notna().sum() == 1
+    assert both.loc[both["new_tokens"].idxmin(), "chosen"]  # the same noise from both: the cheaper answers win
+    shutil.rmtree(tmp_path / tactician.CANDIDATE_ADAPTERS["sft-brief"])
+    tactician.choose_adapter([small_program], evaluator, settings=settings, seeds=[0], **paths)
     assert tactician.resolve_adapter(None) == tmp_path / tactician.CANDIDATE_ADAPTERS["sft-full"]
     assert tactician.resolve_adapter(str(adapter)) == adapter  # an explicit adapter wins
     shipped = tactician.ship_trained_adapter("smoke", target=tmp_path / "shipped")  # `make ship-adapter`
@@ -221,19 +237,30 @@ def test_the_adapter_is_chosen_on_given_programs_written_down_and_loaded(tiny_st
         tactician.ship_trained_adapter("smoke", target=tmp_path / "shipped")
 
 
-def test_the_winning_adapter_scores_highest_then_compiles_most_then_comes_first():
-    import pandas as pd
-
+def test_the_cheapest_adapter_wins_unless_a_costlier_one_is_better_beyond_its_interval():
     from ecco_lib.tactician import pick_adapter
 
-    frame = pd.DataFrame([{"trained": True, "mean_i_o3_all": 0.20, "ok_rate": 0.9},
-                          {"trained": True, "mean_i_o3_all": 0.30, "ok_rate": 0.5},
-                          {"trained": False, "mean_i_o3_all": float("nan"), "ok_rate": float("nan")}])
-    assert pick_adapter(frame) == 1
-    assert pick_adapter(frame.assign(mean_i_o3_all=[0.3, 0.3, None])) == 0   # tie: the higher ok_rate
-    assert pick_adapter(frame.assign(ok_rate=[0.5, 0.5, None], mean_i_o3_all=[0.3, 0.3, None])) == 0
+    frame = pd.DataFrame([{"candidate": "dear", "trained": True, "new_tokens": 300.0},
+                          {"candidate": "cheap", "trained": True, "new_tokens": 100.0},
+                          {"candidate": "mid", "trained": True, "new_tokens": 200.0},
+                          {"candidate": "absent", "trained": False, "new_tokens": float("nan")}])
+    base = [0.10, 0.30, 0.20, 0.50, 0.40, 0.25]
+    noise = [0.01, -0.02, 0.015, -0.01, 0.02, -0.015]
+
+    def cells(**offsets):
+        return pd.DataFrame([{"method": m, "program": f"p{i}", "suite": f"s{i % 2}", "seed": 0, "i_o3": b + off(i)}
+                             for m, off in offsets.items() for i, b in enumerate(base)])
+
+    better = cells(cheap=lambda i: 0.0, mid=lambda i: noise[i], dear=lambda i: 0.1 + noise[i])
+    assert frame.loc[pick_adapter(frame, better), "candidate"] == "dear"
+    assert frame.loc[0, "minus_choice"] == pytest.approx(10.0, abs=1.0) and frame.loc[0, "ci_low"] > 0
+    assert frame.loc[2, "ci_low"] < 0 < frame.loc[2, "ci_high"]  # mid: no better than cheap
+    as_good = cells(cheap=lambda i: 0.0, mid=lambda i: noise[i], dear=lambda i: noise[i])
+    assert frame.loc[pick_adapter(frame, as_good), "candidate"] == "cheap"
+    nothing = better.assign(i_o3=[None] * len(better))  # no candidate found anything valid (as run_methods returns it)
+    assert frame.loc[pick_adapter(frame, nothing), "candidate"] == "cheap"
     with pytest.raises(EccoError, match="no trained strategist"):
-        pick_adapter(frame.assign(trained=False))
+        pick_adapter(frame.assign(trained=False), better)
 
 
 def test_ship_adapter_copies_what_loading_needs_with_provenance(tiny_strategist, tmp_path):
