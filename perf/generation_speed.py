@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--engine", choices=("transformers", "llama-cpp"), default="transformers")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
-                        help="transformers: weights' dtype during generation (default: float32, as in the pipeline)")
+                        help="transformers: weights' dtype during generation (default: float32, as the transformers engine generates)")
     parser.add_argument("--gguf-type", default="f16", help="llama-cpp: tensor type of the export (f32, f16, q8_0, ...)")
     parser.add_argument("--together", type=int, default=1,
                         help="llama-cpp: programs whose answers are decoded in one batch (default 1)")
