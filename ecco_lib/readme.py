@@ -156,8 +156,6 @@ def strategists(root: Path, profile) -> str:
     per split, with the median generation cost per program."""
     table = _read(root, "perf/strategist_policies.csv")
     rows = []
-    if "engine" not in table:
-        table = table.assign(engine="transformers")
     for (name, engine, split), group in table.groupby(["strategist", "engine", "split"], sort=False):
         by = group.set_index("policy")
         cost = "cached" if by["generation_s"].iloc[0] < 0.5 else f"{by['generation_s'].iloc[0]:.0f} s"

@@ -120,21 +120,24 @@ def resolve_adapter(adapter: str | None) -> Path | None:
                     f"{ADAPTER_CHOICE}) or pass --adapter DIR")
 
 
+def adapter_run(adapter: Path) -> str:
+    """The training run an adapter directory comes from, ``<stage>-<variant>``: a shipped copy's
+    ``PROVENANCE.json`` stage, else the run directory's name (``results/models/sft-brief/adapter``)."""
+    provenance = adapter / "PROVENANCE.json"
+    if provenance.is_file():
+        return json.loads(provenance.read_text())["stage"]
+    return adapter.parent.name if adapter.name == "adapter" else adapter.name
+
+
 def adapter_parts(adapter: Path | None) -> tuple[str, ...]:
     """The parts an answer of ``adapter`` must contain for a search to use it: those of the dataset
     variant it was trained on (:data:`ecco_lib.response.VARIANTS`), read from its run name
-    ``<stage>-<variant>`` (``results/models/sft-no-reasoning/adapter``; a shipped copy's
-    ``PROVENANCE.json`` stage); the whole format for the base model or any other adapter."""
+    (:func:`adapter_run`); the whole format for the base model or any other adapter."""
     from ecco_lib.response import PARTS, VARIANTS
 
     if adapter is None:
         return PARTS
-    provenance = adapter / "PROVENANCE.json"
-    if provenance.is_file():
-        run = json.loads(provenance.read_text())["stage"]
-    else:
-        run = adapter.parent.name if adapter.name == "adapter" else adapter.name
-    stage, _, variant = run.partition("-")
+    stage, _, variant = adapter_run(adapter).partition("-")
     return VARIANTS[variant] if stage in ("sft", "grpo") and variant in VARIANTS else PARTS
 
 

@@ -39,7 +39,7 @@ from ecco_lib.experiments import write_table
 from ecco_lib.response import parse_for_search
 from ecco_lib.search import Objective, make_optimizer
 from ecco_lib.strategist import Strategist, use_threads
-from ecco_lib.tactician import adapter_parts, resolve_adapter
+from ecco_lib.tactician import adapter_parts, adapter_run, resolve_adapter
 
 
 CHECK_TOKENS = 16  # greedy tokens compared between llama.cpp and transformers per program
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     cfg = profile["search"]["methods"]["ecco"]
     n, threads = args.n or cfg["n"], args.threads or cfg["torch_threads"]
     adapter = resolve_adapter(args.adapter or cfg["adapter"])
-    run = args.adapter or (adapter.parent.name if adapter and adapter.name == "adapter" else adapter and adapter.name)
+    run = adapter_run(adapter) if adapter else None
     strategist = Strategist.from_pretrained(cfg["model"], adapter, max_new_tokens=cfg["max_new_tokens"])
     parts = adapter_parts(adapter)
 
