@@ -16,6 +16,7 @@ import ctypes
 import hashlib
 import importlib.metadata
 import importlib.util
+import math
 import os
 import tempfile
 import time
@@ -36,6 +37,8 @@ LAYER_NAMES = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "se
                "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
                "post_attention_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
                "mlp.down_proj": "ffn_down"}
+#: Prompt tokens a sampler's context is sized in (a longer prompt gets the next multiple).
+PROMPT_BLOCK = 1024
 #: Tensor types :func:`export_gguf` writes directly; others come from llama.cpp's quantizer.
 WRITTEN_TYPES = ("f32", "f16")
 
@@ -313,18 +316,21 @@ class LlamaCppStrategist(Strategist):
         return {"engine": self.engine, "gguf_type": self.gguf_type, "threads": torch.get_num_threads(),
                 **engine_versions()}
 
-    def _sampler(self, prompts: int, n: int) -> BatchedSampler:
-        if (prompts, n) not in self._samplers:
-            self._samplers[prompts, n] = BatchedSampler(self.gguf, n=n, max_new_tokens=self.max_new_tokens,
-                                                        threads=1, prompts=prompts)
-        return self._samplers[prompts, n]
+    def _sampler(self, prompts: int, n: int, prompt_tokens: int) -> BatchedSampler:
+        """The sampler for ``prompts`` prompts of ``n`` answers whose longest prompt has
+        ``prompt_tokens`` tokens: its context holds prompts of up to that length rounded up to 1024."""
+        key = (prompts, n, PROMPT_BLOCK * max(1, math.ceil(prompt_tokens / PROMPT_BLOCK)))
+        if key not in self._samplers:
+            self._samplers[key] = BatchedSampler(self.gguf, n=n, max_new_tokens=self.max_new_tokens, threads=1,
+                                                 prompts=prompts, prompt_tokens=key[2])
+        return self._samplers[key]
 
     def _generate_prompts(self, prompts: Sequence[str], *, seed: int, **options) -> list[Sample]:
         import torch
 
         ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         n = options.get("num_return_sequences") or 1
-        sampler = self._sampler(len(prompts), n)
+        sampler = self._sampler(len(prompts), n, max(map(len, ids)))
         sampler.set_threads(torch.get_num_threads())
         start = time.perf_counter()
         if options.get("do_sample"):

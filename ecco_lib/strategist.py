@@ -553,12 +553,14 @@ def evaluate_outputs(programs: Sequence[Program], texts: Sequence[str], evaluato
 
 def evaluate_strategist(spec: str | os.PathLike, adapter: str | os.PathLike | None, programs: Sequence[Program],
                         evaluator: Evaluator, *, variant: str = "full", max_new_tokens: int = 384,
-                        batch_size: int = 8, progress: bool = True) -> pd.DataFrame:
-    """Greedy answers of a model (plus optional adapter) for ``programs``, scored by
-    :func:`evaluate_outputs`; adds the generated ``text``, its ``new_tokens`` (``max_new_tokens``
-    = cut off) and ``seconds`` (the whole generation time divided by the number of programs; near 0
-    when the answers came from the evaluator's cache, see :meth:`Strategist.greedy`)."""
-    strategist = Strategist.from_pretrained(spec, adapter, max_new_tokens=max_new_tokens)
+                        batch_size: int = 8, engine: str = "transformers", gguf_type: str = "q8_0",
+                        progress: bool = True) -> pd.DataFrame:
+    """Greedy answers of a model (plus optional adapter) generated with ``engine``
+    (:func:`load_strategist`) for ``programs``, scored by :func:`evaluate_outputs`; adds the
+    generated ``text``, its ``new_tokens`` (``max_new_tokens`` = cut off) and ``seconds`` (the whole
+    generation time divided by the number of programs; near 0 when the answers came from the
+    evaluator's cache, see :meth:`Strategist.greedy`)."""
+    strategist = load_strategist(spec, adapter, max_new_tokens=max_new_tokens, engine=engine, gguf_type=gguf_type)
     began = time.perf_counter()
     texts, lengths = strategist.greedy(programs, batch_size=batch_size, progress=progress, cache=evaluator.cache)
     seconds = (time.perf_counter() - began) / max(1, len(programs))

@@ -45,7 +45,8 @@ ev = cfg.evaluator(check=False)
 held_out = cap_per_suite(resolve("ecco://", split="test", cache=ev.cache), tr["eval_per_suite"])
 settings = SFTSettings.from_profile(tr["sft"])
 jobs = sft_jobs(tr["model"], tr["variants"], tr["size_models"])
-generation = dict(max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"])
+generation = dict(max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"], engine=tr["engine"],
+                  gguf_type=tr["gguf_type"])
 [p.uri for p in held_out]
 
 # %% [markdown]

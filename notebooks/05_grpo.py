@@ -89,7 +89,8 @@ run.completions.groupby("step")["status"].value_counts().unstack(fill_value=0)
 
 # %%
 after = evaluate_strategist(base, run.adapter_dir, held_out, ev, variant=variant,
-                            max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"])
+                            max_new_tokens=tr["max_new_tokens"], batch_size=tr["generation_batch_size"],
+                            engine=tr["engine"], gguf_type=tr["gguf_type"])
 earlier = pd.read_csv(results / "eval_sft.csv")
 rows = pd.concat([earlier[earlier["stage"].isin(["base", f"sft-{variant}"])], after.assign(stage=f"grpo-{variant}")],
                  ignore_index=True)

@@ -1,6 +1,7 @@
 """The llama-cpp strategist engine on the real SmolLM2 strategist (the shipped adapter): the GGUF
 export reproduces transformers' greedy tokens, is made once per weights and type, sampling is
-deterministic and cached apart from transformers' answers, and ``ecco optimize`` runs on it."""
+deterministic and cached apart from transformers' answers, ``ecco optimize`` runs on it, and the
+untuned base model answers ``llm-direct``'s longer prompt and the greedy evaluation through it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import json
 import pytest
 import torch
 
+from ecco_lib.baselines.llm_direct import DirectPromptLlamaCppStrategist, LLMDirectConfig, LLMDirectSearch
 from ecco_lib.errors import EccoError
-from ecco_lib.llama_cpp_engine import LlamaCppStrategist, cached_gguf
+from ecco_lib.llama_cpp_engine import PROMPT_BLOCK, LlamaCppStrategist, cached_gguf
 from ecco_lib.llvm.cache import EvaluationCache
-from ecco_lib.strategist import Strategist, load_strategist, model_identity, use_threads
+from ecco_lib.search.objective import Objective
+from ecco_lib.strategist import Strategist, evaluate_strategist, load_strategist, model_identity, use_threads
 from ecco_lib.tactician import SHIPPED_ADAPTER, EccoConfig
 
 from conftest import REPO, run_cli
@@ -59,6 +62,27 @@ def test_q8_0_sampling_is_seeded_and_cached_apart_from_transformers(reference, s
     assert hit[0].seconds == first[0].seconds > 0  # read back with what generating the batch took
     assert sampled != first  # transformers' answers are its own, not the llama.cpp batch's cached ones
     engine.close()
+
+
+def test_llm_direct_and_greedy_evaluation_run_the_base_model_on_llama_cpp(small_program, evaluator, tmp_path):
+    config = LLMDirectConfig(engine="llama-cpp", n=2, max_new_tokens=16)
+    search = LLMDirectSearch(config, cache=EvaluationCache(tmp_path / "a"))
+    strategist = search.strategist
+    assert isinstance(strategist, DirectPromptLlamaCppStrategist) and strategist.adapter is None
+    prompt = strategist._prompts([small_program])[0]
+    assert len(strategist.tokenizer(prompt, add_special_tokens=False)["input_ids"]) > PROMPT_BLOCK  # the action space
+    with use_threads(2):
+        first = search.optimize(small_program, Objective(small_program, evaluator, 5), seed=0).extra["answers"]
+        cold = LLMDirectSearch(config, strategist=strategist, cache=EvaluationCache(tmp_path / "b"))
+        again = cold.optimize(small_program, Objective(small_program, evaluator, 5), seed=0).extra["answers"]
+        table = evaluate_strategist("smollm2-135m", None, [small_program], evaluator, max_new_tokens=16,
+                                    engine="llama-cpp", progress=False)
+    assert len(first) == 2 and all(0 < a["new_tokens"] <= 16 for a in first)
+    assert [a["text"] for a in again] == [a["text"] for a in first]  # seeded: the same answers without the cache
+    assert len(table) == 1 and 0 < table["new_tokens"].iloc[0] <= 16
+    with pytest.raises(EccoError, match="llm-direct engine 'vllm' is not one of transformers, llama-cpp"):
+        LLMDirectConfig(engine="vllm")
+    strategist.close()
 
 
 def test_engine_settings_fail_clearly():

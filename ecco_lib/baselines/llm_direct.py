@@ -10,7 +10,9 @@ and the format's rules. No filled-in example answer is shown (a model would copy
 
 - ``local`` (offline default): the untuned base model ``model`` (a model spec of
   :func:`ecco_lib.strategist.resolve_model`, no adapter), sampled by
-  :meth:`~ecco_lib.strategist.Strategist.sample` on ``torch_threads`` torch threads, texts cached by content;
+  :meth:`~ecco_lib.strategist.Strategist.sample` on ``torch_threads`` threads with ``engine``
+  (transformers, or llama.cpp on the model's ``gguf_type`` GGUF export, as ``ecco``'s engine),
+  texts cached by content;
 - ``http``: any OpenAI-compatible endpoint (``POST {base_url}/chat/completions``, the key read
   from the environment variable ``api_key_env`` and sent as a Bearer token), one request per
   answer with its own seed; replies with text are cached by content (request fields without the
@@ -37,12 +39,13 @@ import zlib
 from dataclasses import dataclass
 
 from ecco_lib.errors import EccoError
+from ecco_lib.llama_cpp_engine import LlamaCppStrategist
 from ecco_lib.llvm.passes import CATEGORIES, SEARCH_PASSES, lookup
 from ecco_lib.prompts import SYSTEM_PROMPT, user_prompt
 from ecco_lib.response import parse_for_search
 from ecco_lib.search.objective import Objective, OptimizationResult, PassSequence
 from ecco_lib.search.optimizer import Method, register
-from ecco_lib.strategist import Strategist, program_features, use_threads
+from ecco_lib.strategist import ENGINES, Strategist, program_features, use_threads
 from ecco_lib.teachers import HTTPTeacher
 
 BACKENDS = ("local", "http")
@@ -86,7 +89,8 @@ class LLMDirectConfig:
     for (not enforced). http only: ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``),
     ``api_key_env`` (the *name* of the variable holding the key; no header when it is unset),
     ``timeout_s`` per request, ``retries`` after a refused connection, timeout or HTTP
-    408/429/5xx, ``backoff_s`` (seconds before retry k: ``backoff_s * 2**k``)."""
+    408/429/5xx, ``backoff_s`` (seconds before retry k: ``backoff_s * 2**k``). local only:
+    ``engine`` (:data:`~ecco_lib.strategist.ENGINES`) and its ``gguf_type`` (llama-cpp)."""
 
     backend: str = "local"
     model: str = "smollm2-135m"
@@ -102,10 +106,14 @@ class LLMDirectConfig:
     retries: int = 2
     backoff_s: float = 1.0
     torch_threads: int = 2  # local generation; nothing compiles then unless cells run in parallel (use 1)
+    engine: str = "transformers"
+    gguf_type: str = "q8_0"
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise EccoError(f"llm-direct backend '{self.backend}' is not one of {', '.join(BACKENDS)}")
+        if self.engine not in ENGINES:
+            raise EccoError(f"llm-direct engine '{self.engine}' is not one of {', '.join(ENGINES)}")
         if self.n < 1 or self.max_new_tokens < 1 or not 1 <= self.min_length <= self.max_length:
             raise EccoError(f"inconsistent llm-direct settings (n, max_new_tokens, min_length, max_length): {self}")
         if not self.temperature > 0 or not 0 < self.top_p <= 1:
@@ -137,8 +145,12 @@ class LLMDirectSearch:
     @property
     def strategist(self):
         if self._strategist is None:
-            self._strategist = DirectPromptStrategist.from_pretrained(self.config.model,
-                                                                      max_new_tokens=self.config.max_new_tokens)
+            cfg = self.config
+            if cfg.engine == "llama-cpp":
+                self._strategist = DirectPromptLlamaCppStrategist.from_pretrained(
+                    cfg.model, max_new_tokens=cfg.max_new_tokens, gguf_type=cfg.gguf_type)
+            else:
+                self._strategist = DirectPromptStrategist.from_pretrained(cfg.model, max_new_tokens=cfg.max_new_tokens)
             self._strategist.lengths = (self.config.min_length, self.config.max_length)
         return self._strategist
 
@@ -225,14 +237,22 @@ def _seed(seed: int, program, answer: int | None = None) -> int:
     return zlib.crc32(text.encode())
 
 
-class DirectPromptStrategist(Strategist):
-    """A base model asked with :func:`direct_messages`; ``lengths`` = the (min, max) sequence
-    lengths its prompt asks for."""
+class DirectPrompt:
+    """Mixin of a strategist asked with :func:`direct_messages`; ``lengths`` = the (min, max)
+    sequence lengths its prompt asks for."""
 
     lengths: tuple[int, int] = (LLMDirectConfig.min_length, LLMDirectConfig.max_length)
 
     def messages(self, program) -> list[dict]:
         return direct_messages(program, *self.lengths)
+
+
+class DirectPromptStrategist(DirectPrompt, Strategist):
+    """An untuned model asked with :func:`direct_messages`, generating with transformers."""
+
+
+class DirectPromptLlamaCppStrategist(DirectPrompt, LlamaCppStrategist):
+    """An untuned SmolLM2 model asked with :func:`direct_messages`, generating with llama.cpp."""
 
 
 register(Method("llm-direct", LLMDirectConfig, LLMDirectSearch,
