@@ -27,7 +27,8 @@ import numpy as np
 
 from ecco_lib.errors import EccoError
 from ecco_lib.llvm.cache import default_cache_dir
-from ecco_lib.strategist import SMOLLM2_ALIAS, SMOLLM2_GGUF, SMOLLM2_PACKAGE, Sample, Strategist, model_identity
+from ecco_lib.strategist import (SMOLLM2_ALIAS, SMOLLM2_GGUF, SMOLLM2_PACKAGE, Sample, Strategist, is_smollm2,
+                                 model_identity)
 
 #: What ``pip`` needs for :data:`ENGINES` ``llama-cpp`` (both in requirements.txt).
 LLAMA_CPP_PACKAGES = ("llama_cpp", "gguf")
@@ -299,7 +300,7 @@ class LlamaCppStrategist(Strategist):
         from ecco_lib.strategist import load_model
 
         require_llama_cpp()
-        if str(spec) != SMOLLM2_ALIAS:
+        if not is_smollm2(spec):
             raise EccoError(f"engine llama-cpp exports {SMOLLM2_ALIAS}-based strategists only, not model '{spec}' "
                             f"(use engine: transformers)")
         model, tokenizer = load_model(spec, adapter)

