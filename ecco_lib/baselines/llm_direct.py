@@ -151,7 +151,7 @@ class LLMDirectSearch:
                     cfg.model, max_new_tokens=cfg.max_new_tokens, gguf_type=cfg.gguf_type)
             else:
                 self._strategist = DirectPromptStrategist.from_pretrained(cfg.model, max_new_tokens=cfg.max_new_tokens)
-            self._strategist.lengths = (self.config.min_length, self.config.max_length)
+            self._strategist.lengths = (cfg.min_length, cfg.max_length)
         return self._strategist
 
     def optimize(self, program, objective: Objective, seed: int) -> OptimizationResult:
