@@ -61,7 +61,8 @@ choice.drop(columns=["adapter"]).round(3)
 
 # %% [markdown]
 # The settings above were chosen on the **train** split: each variant changes one setting of `ecco`, all at the
-# same budget and seeds as `ga` and `rio`; mean I_O3 and the paired difference against `ga` (bootstrap interval).
+# same budget and seeds as the baselines (`inference.tuning.baselines`); mean I_O3 and the paired difference against
+# `ga` (bootstrap interval).
 
 # %%
 sweep, sweep_trace = settings_sweep(train, "ecco", tune["variants"], budget=search["budget"], seeds=tune["seeds"],

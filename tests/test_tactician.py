@@ -115,7 +115,7 @@ def test_a_no_reasoning_strategists_sequence_only_answers_are_used(small_program
     assert adapter_parts(run) == ("sequence",) and adapter_parts(run.parent) == ("sequence",)
     assert adapter_parts(tmp_path / "sft-full" / "adapter") == PARTS and adapter_parts(None) == PARTS
     assert adapter_parts(tmp_path / "my-adapter") == PARTS
-    assert adapter_parts(REPO / "ecco_lib" / "models" / "strategist-default") == PARTS  # PROVENANCE: grpo-full
+    assert adapter_parts(REPO / "ecco_lib" / "models" / "strategist-default") == PARTS  # PROVENANCE: sft-brief
     bare = "<sequence>\nsroa, instcombine\n</sequence>"
     full = _ecco("ecco-no-ga", texts=[bare, GOOD]).optimize(small_program, Objective(small_program, evaluator, 4), seed=0)
     assert [a["parse"] for a in full.extra["answers"]] == ["malformed", "ok"]  # the whole format needs reasoning
