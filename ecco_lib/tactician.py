@@ -231,9 +231,10 @@ SHIPPED_LIMIT = 10 * 1024 * 1024
 def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
                  target: str | Path = SHIPPED_ADAPTER) -> dict:
     """Copy a trained adapter's :data:`ADAPTER_FILES` to ``target`` (the shipped default), with
-    ``base_model_name_or_path`` set to the alias ``base_model`` (never a path of this machine),
-    and write ``PROVENANCE.json`` (profile, training stage, base model, bytes and sha256 of each file). Refuses
-    an adapter over :data:`SHIPPED_LIMIT`. Returns the provenance."""
+    ``base_model_name_or_path`` set to the alias ``base_model`` (never a path of this machine) and
+    ``target_modules`` sorted (:func:`~ecco_lib.strategist.canonical_adapter_config`), and write
+    ``PROVENANCE.json`` (profile, training stage, base model, bytes and sha256 of each file).
+    Refuses an adapter over :data:`SHIPPED_LIMIT`. Returns the provenance."""
     source, target = Path(source), Path(target)
     missing = [f for f in ADAPTER_FILES if not (source / f).is_file()]
     if missing:
@@ -242,7 +243,9 @@ def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
     if size > SHIPPED_LIMIT:
         raise EccoError(f"{source}: {size / 2**20:.1f} MiB is over the {SHIPPED_LIMIT / 2**20:.0f} MiB the repository ships")
     target.mkdir(parents=True, exist_ok=True)
-    config = json.loads((source / "adapter_config.json").read_text())
+    from ecco_lib.strategist import canonical_adapter_config
+
+    config = canonical_adapter_config(json.loads((source / "adapter_config.json").read_text()))
     config["base_model_name_or_path"] = base_model
     write_json(target / "adapter_config.json", config)
     with atomic_path(target / "adapter_model.safetensors") as tmp:

@@ -33,7 +33,8 @@ from ecco_lib.errors import EccoError
 from ecco_lib.experiments import write_table
 from ecco_lib.response import format_reward_parts
 from ecco_lib.scoring import score_answers
-from ecco_lib.strategist import ModelNotFoundError, load_model, strategist_messages, use_one_thread
+from ecco_lib.strategist import (ModelNotFoundError, canonical_adapter_config, load_model, strategist_messages,
+                                 use_one_thread)
 
 if TYPE_CHECKING:
     from ecco_lib.benchmarks.program import Program
@@ -208,6 +209,8 @@ def _finish(trainer, output_dir: Path, start: float) -> TrainResult:
     adapter_dir = output_dir / "adapter"
     trainer.model.save_pretrained(adapter_dir, selected_adapters=["default"])  # not GRPO's frozen "ref" copy
     trainer.processing_class.save_pretrained(adapter_dir)
+    config_path = adapter_dir / "adapter_config.json"
+    write_json(config_path, canonical_adapter_config(json.loads(config_path.read_text())))
     log = _log_frame(trainer.state.log_history)
     write_table(log, output_dir / "train_log.csv")
     return TrainResult(output_dir=output_dir, adapter_dir=adapter_dir, log=log, seconds=seconds,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pandas as pd
 import pytest
@@ -219,6 +220,9 @@ def test_sample_cache_hits_skip_generation_and_every_key_part_matters(tiny_dir, 
     with open(tmp_path / "adapter" / "adapter_config.json", "a") as f:
         f.write("\n")  # any byte of an adapter file changes the identity
     assert model_identity(tiny_dir, tmp_path / "adapter") != tuned.identity
+    # by content, not location: a copy written elsewhere, later, has the same identity
+    copy = shutil.copytree(tiny_dir, tmp_path / "copy", copy_function=shutil.copyfile)
+    assert model_identity(copy) == strategist.identity and str(tiny_dir) not in strategist.identity
 
 
 @pytest.mark.usefixtures("one_thread")

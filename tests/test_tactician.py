@@ -299,6 +299,7 @@ def test_the_shipped_adapter_is_small_intact_and_names_no_path_of_this_machine()
     assert config["base_model_name_or_path"] == provenance["base_model"] == \
         load_profile("default")["search"]["methods"]["ecco"]["model"]
     assert provenance["profile"] == "default"
+    assert config["target_modules"] == sorted(config["target_modules"])  # one byte-stable file per adapter
 
 
 @pytest.mark.slow

@@ -4,7 +4,9 @@ and real evidence from the embedded suite."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import pandas as pd
 import pytest
@@ -245,6 +247,10 @@ def test_a_finished_sft_run_is_reused_and_any_changed_input_retrains(tiny_dir, s
     assert not forced.reused
     fewer = sft(tiny_dir, samples[:1], SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run")
     assert not fewer.reused
+    # the base model counts by content: a copy elsewhere, written later, is the same input
+    moved = shutil.copytree(tiny_dir, tmp_path / "elsewhere", copy_function=shutil.copyfile)
+    assert sft(moved, samples[:1], SFTSettings(max_steps=3, learning_rate=1e-3), tmp_path / "run").reused
+    assert str(tiny_dir) not in (tmp_path / "run" / "stage.json").read_text()
 
 
 def test_sft_jobs_trained_in_parallel_workers_equal_the_same_jobs_trained_one_by_one(tiny_dir, samples, tmp_path):
@@ -256,6 +262,10 @@ def test_sft_jobs_trained_in_parallel_workers_equal_the_same_jobs_trained_one_by
     digests = {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in apart.items()}
     assert digests == {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in serial.items()}
     assert digests["sft-a"] != digests["sft-b"]  # other samples, other weights
+    for name, r in apart.items():  # peft's target_modules set, saved in one order by every process
+        config = (r.adapter_dir / "adapter_config.json").read_text()
+        assert config == (serial[name].adapter_dir / "adapter_config.json").read_text()
+        assert json.loads(config)["target_modules"] == sorted(SFT_SETTINGS.target_modules)
     assert all(r.log["loss"].equals(serial[name].log["loss"]) for name, r in apart.items())
     again = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "parallel", workers=2, threads=1, progress=False)
     assert all(r.reused for r in again.values())  # the workers' stage records are the parent's
