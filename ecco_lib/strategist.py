@@ -233,12 +233,13 @@ def batch_seed(seed: int, batch: int) -> int:
     return (seed + batch * _SEED_STEP) % 2**64
 
 
-#: sha256 of the files :func:`_file_sha256` has read in this process, by (path, size, mtime in ns).
+#: sha256 of the files :func:`file_sha256` has read in this process, by (path, size, mtime in ns).
 _FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
-def _file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read once per process while its size and mtime stay the same."""
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file's bytes, read in 1 MiB chunks once per process while its path, size and
+    mtime stay the same."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _FILE_DIGESTS:
@@ -258,7 +259,7 @@ def _directory_fingerprint(directory: Path) -> str:
     for path in sorted(directory.iterdir()):
         if path.name.startswith(".") or not path.is_file():
             continue
-        digest.update(f"{path.name}\0{path.stat().st_size}\0{_file_sha256(path)}\0".encode())
+        digest.update(f"{path.name}\0{path.stat().st_size}\0{file_sha256(path)}\0".encode())
     return digest.hexdigest()
 
 

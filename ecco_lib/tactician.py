@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pandas as pd
 
-import hashlib
 import json
 import shutil
 
@@ -36,6 +35,7 @@ from ecco_lib.response import parse_for_search
 from ecco_lib.search.ga import GAConfig, GeneticSearch
 from ecco_lib.search.objective import Objective, OptimizationResult
 from ecco_lib.search.samplers import BigramSeeder, UniformPassSampler
+from ecco_lib.strategist import canonical_adapter_config, file_sha256
 
 #: The trained adapters ``ecco`` may use (under the output root): the full variant after SFT and
 #: after GRPO, and the brief variant (ours: the same claims about two passes instead of all) when
@@ -205,10 +205,6 @@ def pick_adapter(frame: pd.DataFrame, cells: pd.DataFrame, seed: int = 0):
     return best
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _relative(path: Path | None) -> str | None:
     """``path`` relative to the output root or the repository when it is under one (no machine's
     absolute path in a result), else as given."""
@@ -243,15 +239,13 @@ def ship_adapter(source: str | Path, base_model: str, profile: str, stage: str,
     if size > SHIPPED_LIMIT:
         raise EccoError(f"{source}: {size / 2**20:.1f} MiB is over the {SHIPPED_LIMIT / 2**20:.0f} MiB the repository ships")
     target.mkdir(parents=True, exist_ok=True)
-    from ecco_lib.strategist import canonical_adapter_config
-
     config = canonical_adapter_config(json.loads((source / "adapter_config.json").read_text()))
     config["base_model_name_or_path"] = base_model
     write_json(target / "adapter_config.json", config)
     with atomic_path(target / "adapter_model.safetensors") as tmp:
         shutil.copyfile(source / "adapter_model.safetensors", tmp)
     files = {f: {"bytes": (target / f).stat().st_size,
-                 "sha256": _sha256(target / f)} for f in ADAPTER_FILES}
+                 "sha256": file_sha256(target / f)} for f in ADAPTER_FILES}
     provenance = {"profile": profile, "base_model": base_model, "stage": stage, "files": files}
     write_json(target / "PROVENANCE.json", provenance)
     for f in (*ADAPTER_FILES, "PROVENANCE.json"):
@@ -339,8 +333,8 @@ class EccoOptimizer:
             strategist = f"model={self.config.model} adapter={NO_ADAPTER}"
         else:
             weights = adapter / "adapter_model.safetensors"
-            strategist = f"adapter=sha256:{_sha256(weights)}" if weights.is_file() else None
-        return {"strategist": strategist, "prior": f"sha256:{_sha256(resolve_prior(self.config.prior))}"}
+            strategist = f"adapter=sha256:{file_sha256(weights)}" if weights.is_file() else None
+        return {"strategist": strategist, "prior": f"sha256:{file_sha256(resolve_prior(self.config.prior))}"}
 
     @property
     def prior(self):

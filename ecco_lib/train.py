@@ -33,8 +33,8 @@ from ecco_lib.errors import EccoError
 from ecco_lib.experiments import write_table
 from ecco_lib.response import format_reward_parts
 from ecco_lib.scoring import score_answers
-from ecco_lib.strategist import (ModelNotFoundError, canonical_adapter_config, load_model, strategist_messages,
-                                 use_one_thread)
+from ecco_lib.strategist import (ModelNotFoundError, canonical_adapter_config, file_sha256, load_model,
+                                 strategist_messages, use_one_thread)
 
 if TYPE_CHECKING:
     from ecco_lib.benchmarks.program import Program
@@ -330,11 +330,6 @@ def _digest(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def file_digest(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def stage_key(inputs: Mapping) -> str:
     """The digest a finished run is recognised by: its ``inputs`` plus what else changes the
     weights it writes (torch/transformers/trl/peft versions, torch threads, CUDA or CPU, and
@@ -363,7 +358,7 @@ def reuse_or_train(output_dir: str | os.PathLike, inputs: Mapping, train, force:
         except (OSError, json.JSONDecodeError):
             record = {}
         if record.get("key") == key and (adapter_dir / "adapter_model.safetensors").is_file() \
-                and record.get("adapter_sha256") == file_digest(adapter_dir / "adapter_model.safetensors"):
+                and record.get("adapter_sha256") == file_sha256(adapter_dir / "adapter_model.safetensors"):
             completions = output_dir / "completions.csv"
             return TrainResult(output_dir=output_dir, adapter_dir=adapter_dir,
                                log=pd.read_csv(output_dir / "train_log.csv"), seconds=record["seconds"],
@@ -373,7 +368,7 @@ def reuse_or_train(output_dir: str | os.PathLike, inputs: Mapping, train, force:
     result = train()
     write_json(record_path, {"key": key, "inputs": dict(inputs), "seconds": result.seconds,
                              "seconds_per_step": result.seconds_per_step,
-                             "adapter_sha256": file_digest(result.adapter_dir / "adapter_model.safetensors")})
+                             "adapter_sha256": file_sha256(result.adapter_dir / "adapter_model.safetensors")})
     return result
 
 
@@ -445,7 +440,7 @@ def grpo(base: str | os.PathLike, adapter: str | os.PathLike, programs: Sequence
         raise EccoError("no GRPO training programs")
     output_dir = Path(output_dir)
     inputs = {"stage": "grpo", "base": model_identity(base),
-              "sft_adapter": file_digest(Path(adapter) / "adapter_model.safetensors"),
+              "sft_adapter": file_sha256(Path(adapter) / "adapter_model.safetensors"),
               "programs": [(p.uri, p.ir_hash) for p in programs], "metric": evaluator.metric.as_record(),
               "settings": asdict(settings)}
     return reuse_or_train(output_dir, inputs, lambda: _train_grpo(base, adapter, programs, evaluator, settings,

@@ -19,10 +19,10 @@ from ecco_lib.errors import EccoError
 from ecco_lib.evidence import CorePassPruner, collect_evidence
 from ecco_lib.response import StrategistResponse
 from ecco_lib.search import OptimizationResult
-from ecco_lib.strategist import ModelNotFoundError, Strategist, build_tiny_model, load_model
+from ecco_lib.strategist import ModelNotFoundError, Strategist, build_tiny_model, file_sha256, load_model
 from ecco_lib.teachers import EvidenceTeacher
 from ecco_lib.train import (CompilerReward, GRPOSettings, SFTJob, SFTSettings, build_sft_trainer, format_score,
-                            file_digest, grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs,
+                            grpo, load_policy, reward_trend, rewards_per_visit, sft, sft_dataset, sft_jobs,
                             train_sft_jobs)
 
 pytestmark = pytest.mark.xdist_group("train")
@@ -259,8 +259,8 @@ def test_sft_jobs_trained_in_parallel_workers_equal_the_same_jobs_trained_one_by
     apart = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "parallel", workers=2, threads=1, progress=False)
     serial = train_sft_jobs(jobs, per_job, SFT_SETTINGS, tmp_path / "serial", workers=1, threads=1, progress=False)
     assert list(apart) == ["sft-a", "sft-b"] and not any(r.reused for r in apart.values())
-    digests = {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in apart.items()}
-    assert digests == {name: file_digest(r.adapter_dir / "adapter_model.safetensors") for name, r in serial.items()}
+    digests = {name: file_sha256(r.adapter_dir / "adapter_model.safetensors") for name, r in apart.items()}
+    assert digests == {name: file_sha256(r.adapter_dir / "adapter_model.safetensors") for name, r in serial.items()}
     assert digests["sft-a"] != digests["sft-b"]  # other samples, other weights
     for name, r in apart.items():  # peft's target_modules set, saved in one order by every process
         config = (r.adapter_dir / "adapter_config.json").read_text()
